@@ -1,0 +1,1 @@
+"""Wegweiser: a multilingual messenger bot for a municipal integration programme."""

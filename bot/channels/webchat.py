@@ -1,0 +1,111 @@
+"""Web chat adapter: the same flows in a browser page, one transcript per browser.
+
+The browser holds a random chat key in a cookie; storage sees only its SHA-256, and the
+transcript lives in memory (bounded), so nothing of the conversation is written to disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import secrets
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+
+from bot.core.messages import Incoming, Reply
+from bot.core.router import Router
+
+COOKIE = "ww_chat"
+MAX_CHATS = 2000  # transcripts kept in memory; the oldest chat is forgotten first
+MAX_ENTRIES = 40  # entries per transcript
+
+
+@dataclass
+class Entry:
+    """One line of the transcript: from the user, or a bot reply."""
+
+    id: int
+    sender: str  # "user" | "bot"
+    text: str
+    reply: Reply | None = None
+
+
+@dataclass
+class Transcript:
+    """What a browser sees: the last entries of its conversation."""
+
+    entries: deque[Entry] = field(default_factory=lambda: deque(maxlen=MAX_ENTRIES))
+
+    @property
+    def lang(self) -> str:
+        """Language of the latest bot reply, for the page's lang attribute."""
+        replies = [e.reply for e in self.entries if e.reply is not None]
+        return replies[-1].lang if replies else "en"
+
+    @property
+    def rtl(self) -> bool:
+        """Direction of the latest bot reply."""
+        replies = [e.reply for e in self.entries if e.reply is not None]
+        return replies[-1].rtl if replies else False
+
+
+def new_chat_key() -> str:
+    """A fresh 128-bit chat key for a browser cookie."""
+    return secrets.token_urlsafe(16)
+
+
+def chat_id_for(key: str) -> str:
+    """The id storage knows a web chat by: a hash of the cookie, never the cookie."""
+    return "w" + hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+class WebChat:
+    """Feeds browser input to the router and keeps each browser's transcript."""
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+        self._transcripts: OrderedDict[str, Transcript] = OrderedDict()
+        self._ids = itertools.count(1)
+
+    def transcript(self, key: str) -> Transcript:
+        """The transcript of one browser, created on first use."""
+        chat_id = chat_id_for(key)
+        transcript = self._transcripts.get(chat_id)
+        if transcript is None:
+            transcript = self._transcripts[chat_id] = Transcript()
+            while len(self._transcripts) > MAX_CHATS:
+                self._transcripts.popitem(last=False)
+        self._transcripts.move_to_end(chat_id)
+        return transcript
+
+    async def send_text(self, key: str, text: str, language_code: str | None) -> None:
+        """The user typed text (or a command)."""
+        transcript = self.transcript(key)
+        shown = text if not text.startswith("/start ") else "/start …"  # hide invite tokens
+        transcript.entries.append(Entry(next(self._ids), "user", shown))
+        incoming = Incoming("web", chat_id_for(key), text=text, language_code=language_code)
+        self._append(transcript, await self.router.handle(incoming), pressed=None)
+
+    async def press(
+        self, key: str, data: str, entry_id: int | None, language_code: str | None
+    ) -> None:
+        """The user pressed a button on the bot entry `entry_id`."""
+        transcript = self.transcript(key)
+        incoming = Incoming("web", chat_id_for(key), callback=data, language_code=language_code)
+        pressed = next((e for e in transcript.entries if e.id == entry_id), None)
+        self._append(transcript, await self.router.handle(incoming), pressed=pressed)
+
+    def _append(self, transcript: Transcript, replies: list[Reply], pressed: Entry | None) -> None:
+        for reply in replies:
+            if reply.edit and pressed is not None and pressed.reply is not None:
+                pressed.text, pressed.reply = reply.text, reply
+                pressed = None
+                continue
+            transcript.entries.append(Entry(next(self._ids), "bot", reply.text, reply))
+
+    def document(self, key: str, entry_id: int) -> Reply | None:
+        """The reply with a file on entry `entry_id`, for download."""
+        for entry in self.transcript(key).entries:
+            if entry.id == entry_id and entry.reply is not None and entry.reply.document:
+                return entry.reply
+        return None

@@ -1,0 +1,194 @@
+"""The `wegweiser` command: run, demo, db upgrade, admin create, invite."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+
+from bot.settings import ConfigError, Settings, load_settings
+
+DEMO_DATABASE = "sqlite+aiosqlite:///./wegweiser-demo.db"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run one command; return the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        overrides = {"database_url": DEMO_DATABASE} if args.command == "demo" else {}
+        if args.command == "demo" and "DATABASE_URL" in os.environ:
+            overrides = {}
+        settings = load_settings(**overrides)
+        from bot.app import configure_logging
+
+        configure_logging(settings.log_level)
+        return int(asyncio.run(args.func(settings, args)) or 0)
+    except ConfigError as error:
+        print(f"wegweiser: configuration error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wegweiser", description=__doc__)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = commands.add_parser("run", help="serve the web chat and, with a token, Telegram")
+    run.set_defaults(func=_run)
+
+    demo = commands.add_parser("demo", help="SQLite + demo data + web chat, no token needed")
+    demo.add_argument("--port", type=int, help="web port (default WEB_PORT or 8080)")
+    demo.set_defaults(func=_demo)
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_commands.add_parser("upgrade", help="migrate to the newest schema").set_defaults(
+        func=_db_upgrade
+    )
+
+    admin = commands.add_parser("admin", help="staff accounts")
+    admin_commands = admin.add_subparsers(dest="admin_command", metavar="ACTION", required=True)
+    create = admin_commands.add_parser("create", help="create a staff user")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", required=True, help="display name")
+    create.add_argument("--role", choices=("admin", "coach"), default="admin")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    create.set_defaults(func=_admin_create)
+
+    invite = commands.add_parser("invite", help="make a one-time invite link for a participant")
+    invite.add_argument("participant", type=int, help="participant id")
+    invite.set_defaults(func=_invite)
+    return parser
+
+
+async def _run(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.app import serve
+
+    await serve(settings)
+    return 0
+
+
+async def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from bot.app import prepare_database, serve
+    from bot.core.invites import create_invite
+    from bot.demo import ADMIN_EMAIL, ADMIN_PASSWORD, seed_demo
+    from storage.db import make_sessionmaker
+    from storage.models import Participant
+    from storage.types import utcnow
+
+    settings = settings.model_copy(
+        update={
+            "telegram_bot_token": None,
+            "telegram_webhook_url": None,
+            "web_port": args.port or settings.web_port,
+        }
+    )
+    engine = await prepare_database(settings)
+    async with make_sessionmaker(engine).begin() as session:
+        now = utcnow()
+        await seed_demo(session, now=now, tz=settings.tz)
+        participants = await session.scalars(
+            select(Participant)
+            .where(Participant.status == "active")
+            .order_by(Participant.id)
+            .limit(4)
+        )
+        invites = []
+        for participant in participants.all():
+            invite = await create_invite(
+                session, participant=participant, now=now, valid_days=settings.invite_valid_days
+            )
+            invites.append((participant.display_name, invite))
+    await engine.dispose()
+    url = settings.public_web_url
+    print(f"Wegweiser demo: open {url}/chat")
+    print("Demo invites (each works once; restart the demo for new ones):")
+    for name, invite in invites:
+        print(f"  {name:8} {invite.web_link(url)}")
+        print(f"  {'':8} or type in the chat: /start {invite.token}")
+    print(f"Staff API login: {ADMIN_EMAIL} / {ADMIN_PASSWORD}")
+    print("Stop with Ctrl+C.", flush=True)
+    await serve(settings)
+    return 0
+
+
+async def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
+    from storage.db import make_engine, upgrade
+
+    engine = make_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    print("database is up to date")
+    return 0
+
+
+async def _admin_create(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import prepare_database
+    from bot.core.staff import create_staff
+    from storage.db import make_sessionmaker
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password (at least 12 characters): ")
+    engine = await prepare_database(settings)
+    try:
+        async with make_sessionmaker(engine).begin() as session:
+            user = await create_staff(
+                session,
+                email=args.email,
+                display_name=args.name,
+                role=args.role,
+                password=password,
+            )
+    except ValueError as error:
+        print(f"wegweiser: {error}", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+    print(f"created {args.role} {user.email} (id {user.id})")
+    return 0
+
+
+async def _invite(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import prepare_database
+    from bot.core.invites import create_invite
+    from storage.db import make_sessionmaker
+    from storage.models import Participant
+    from storage.types import utcnow
+
+    engine = await prepare_database(settings)
+    try:
+        async with make_sessionmaker(engine).begin() as session:
+            participant = await session.get(Participant, args.participant)
+            if participant is None or participant.status != "active":
+                print(
+                    f"wegweiser: no active participant with id {args.participant}", file=sys.stderr
+                )
+                return 1
+            invite = await create_invite(
+                session,
+                participant=participant,
+                now=utcnow(),
+                valid_days=settings.invite_valid_days,
+            )
+    finally:
+        await engine.dispose()
+    print(invite.telegram_link(settings.telegram_bot_username))
+    print(invite.web_link(settings.public_web_url))
+    print(f"valid until {invite.expires_at.astimezone(settings.tz):%Y-%m-%d %H:%M}")
+    return 0

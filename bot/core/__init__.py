@@ -1,0 +1,1 @@
+"""Channel-neutral conversation flows; they never import a messenger library and never send."""

@@ -1,0 +1,15 @@
+"""Errors a user caused and can fix; they carry a translatable message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class UserError(Exception):
+    """A request that is not allowed; `message` is an untranslated msgid (marked with N_)."""
+
+    def __init__(self, message: str, *, show_menu: bool = True, **params: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+        self.show_menu = show_menu

@@ -1,0 +1,29 @@
+"""Participant-facing names of appointment and course kinds.
+
+A kind says what, never why: Telegram chats are not end-to-end encrypted.
+"""
+
+from __future__ import annotations
+
+from bot.i18n import N_, Translator
+
+KIND_LABELS = {
+    # Appointments
+    "coaching": N_("Coaching appointment"),
+    "language": N_("Language support"),
+    "school": N_("School certificate support"),
+    "vocational": N_("Job preparation appointment"),
+    "participation": N_("Appointment with your participation manager"),
+    "nursing": N_("Nursing training appointment"),
+    # Courses
+    "german_course": N_("German course"),
+    "school_course": N_("School certificate course"),
+    "job_course": N_("Job preparation course"),
+    "nursing_course": N_("Nursing preparation course"),
+}
+GENERIC = N_("Appointment")
+
+
+def kind_label(t: Translator, kind: str) -> str:
+    """The translated name of a kind; unknown kinds read as a plain "Appointment"."""
+    return t.gettext(KIND_LABELS.get(kind, GENERIC))

@@ -1,0 +1,66 @@
+"""The channel-neutral shapes that cross between adapters and flows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One thing a user did: sent text, pressed a button, or sent something else."""
+
+    channel: str  # "telegram" | "web"
+    chat_id: str
+    text: str | None = None
+    callback: str | None = None  # button data; untrusted
+    language_code: str | None = None  # the client's language, if it tells
+    other: str | None = None  # e.g. "sticker", "photo" for non-text messages
+
+    @property
+    def command(self) -> str | None:
+        """`/start` for "/start abc" (bot-name suffixes dropped), else None."""
+        if not self.text or not self.text.startswith("/"):
+            return None
+        return self.text.split(maxsplit=1)[0].split("@", 1)[0].lower()
+
+    @property
+    def argument(self) -> str:
+        """The text after a command, stripped."""
+        if not self.text:
+            return ""
+        parts = self.text.split(maxsplit=1)
+        return parts[1].strip() if len(parts) > 1 else ""
+
+
+@dataclass(frozen=True)
+class Button:
+    """An option the user can press; `data` comes back as `Incoming.callback`."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file to send, e.g. an iCalendar file."""
+
+    filename: str
+    content: bytes
+    mime_type: str
+
+
+@dataclass
+class Reply:
+    """One message back to the user: text, buttons, maybe a file.
+
+    `edit` replaces the message whose button was pressed instead of sending a new one;
+    `toast` is the short notice shown on the pressed button itself.
+    """
+
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)
+    edit: bool = False
+    document: Document | None = None
+    toast: str | None = None
+    lang: str = "en"
+    rtl: bool = False

@@ -1,0 +1,147 @@
+"""Languages, gettext catalogs and the per-participant translator.
+
+Catalogs live in `locales/<lang>/LC_MESSAGES/messages.po`; the `.mo` files are compiled from
+them on first use when missing or older than the `.po`, so a fresh clone needs no manual step.
+A message missing in a catalog falls back to English, then German, never to a message id.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from functools import cache
+from gettext import NullTranslations
+from pathlib import Path
+
+from babel import Locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+log = logging.getLogger(__name__)
+
+LOCALES_DIR = Path(os.environ.get("WEGWEISER_LOCALES_DIR", Path(__file__).parents[1] / "locales"))
+DOMAIN = "messages"
+FALLBACK_CHAIN = ("en", "de")
+
+# Unicode isolates keep left-to-right pieces (addresses, times, names) intact in RTL text.
+FSI, PDI = "\u2068", "\u2069"
+
+
+@dataclass(frozen=True)
+class Language:
+    """A supported language: catalog code, native name, text direction."""
+
+    code: str
+    native_name: str
+    rtl: bool = False
+
+
+# The order of the language menu: the most common first languages in the programme first.
+LANGUAGES: tuple[Language, ...] = (
+    Language("ar", "العربية", rtl=True),
+    Language("fa", "فارسی", rtl=True),
+    Language("fa_AF", "دری", rtl=True),
+    Language("ps", "پښتو", rtl=True),
+    Language("ku", "Kurmancî"),
+    Language("ckb", "کوردی", rtl=True),
+    Language("tr", "Türkçe"),
+    Language("uk", "Українська"),
+    Language("ru", "Русский"),
+    Language("ti", "ትግርኛ"),
+    Language("so", "Soomaali"),
+    Language("fr", "Français"),
+    Language("en", "English"),
+    Language("de", "Deutsch"),
+)
+BY_CODE = {language.code: language for language in LANGUAGES}
+DEFAULT = "en"
+
+
+def match_language(code: str | None) -> str | None:
+    """Map a client language code (Telegram's `language_code`, `fa-AF`, `pt-BR`) to ours."""
+    if not code:
+        return None
+    normalized = code.replace("-", "_")
+    parts = normalized.split("_")
+    if len(parts) > 1:
+        candidate = f"{parts[0].lower()}_{parts[1].upper()}"
+        if candidate in BY_CODE:
+            return candidate
+    base = parts[0].lower()
+    if base == "prs":  # ISO 639-3 code for Dari
+        return "fa_AF"
+    if base == "kmr":  # ISO 639-3 code for Kurmanji
+        return "ku"
+    return base if base in BY_CODE else None
+
+
+def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> int:
+    """Compile every `.po` whose `.mo` is missing or stale; return how many were written."""
+    written = 0
+    for po_path in sorted(locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parts[-3])
+        for message in list(catalog):
+            # A plural entry with an empty form would print nothing; let it fall back instead.
+            if message.id and isinstance(message.string, tuple) and not all(message.string):
+                del catalog[message.id]
+        tmp_path = mo_path.with_suffix(".mo.tmp")
+        with tmp_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog, use_fuzzy=False)
+        tmp_path.replace(mo_path)  # atomic, so parallel starts never read half a file
+        written += 1
+    if written:
+        log.info("compiled %d message catalogs", written)
+    return written
+
+
+@cache
+def translator(code: str) -> Translator:
+    """The translator for a language code, with the English→German fallback chain."""
+    compile_catalogs()
+    chain = [code, *(c for c in FALLBACK_CHAIN if c != code)]
+    head, *fallbacks = [Translations.load(str(LOCALES_DIR), [c], DOMAIN) for c in chain]
+    for fallback in fallbacks:
+        head.add_fallback(fallback)
+    return Translator(code, head)
+
+
+class Translator:
+    """gettext for one language, plus the locale facts formatting needs."""
+
+    def __init__(self, code: str, translations: NullTranslations) -> None:
+        self.code = code
+        self.language = BY_CODE.get(code, BY_CODE[DEFAULT])
+        self.locale = Locale.parse(code)
+        self._translations = translations
+
+    @property
+    def rtl(self) -> bool:
+        """True for right-to-left languages."""
+        return self.language.rtl
+
+    def gettext(self, message: str) -> str:
+        """Translate one message."""
+        return self._translations.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        """Translate a message with a count, using the language's plural rules."""
+        return self._translations.ngettext(singular, plural, n)
+
+    def pgettext(self, context: str, message: str) -> str:
+        """Translate a message with a disambiguating context."""
+        return self._translations.pgettext(context, message)
+
+    def isolate(self, text: str) -> str:
+        """Bidi-isolate an embedded piece (address, time, name) in RTL text."""
+        return f"{FSI}{text}{PDI}" if self.rtl else text
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction without translating it yet."""
+    return message

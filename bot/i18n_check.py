@@ -1,0 +1,137 @@
+"""Catalog checks and the translation coverage report: `python -m bot.i18n_check`.
+
+A catalog fails when an entry of the template is missing, empty, fuzzy or obsolete, when a
+plural entry lacks a form, or when its {placeholders} differ from the msgid's.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from babel.messages.catalog import Catalog, Message
+from babel.messages.pofile import read_po, write_po
+
+from bot.i18n import LANGUAGES, LOCALES_DIR
+
+PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}")
+
+
+@dataclass
+class Coverage:
+    """How complete one language's catalog is."""
+
+    code: str
+    total: int = 0
+    translated: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def percent(self) -> float:
+        """Share of template entries translated, 0-100."""
+        return 100.0 * self.translated / self.total if self.total else 100.0
+
+
+def _placeholders(text: str) -> list[str]:
+    return sorted(PLACEHOLDER.findall(text))
+
+
+def _key(message: Message) -> object:
+    return (message.context, message.id) if message.context else message.id
+
+
+def check_language(code: str, template: Catalog, locales_dir: Path = LOCALES_DIR) -> Coverage:
+    """Compare one language's catalog with the template."""
+    coverage = Coverage(code, total=len([m for m in template if m.id]))
+    path = locales_dir / code / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        coverage.problems.append(f"{code}: no catalog at {path}")
+        return coverage
+    with path.open("rb") as po_file:
+        catalog = read_po(po_file, locale=code)
+    for message in template:
+        if not message.id:
+            continue
+        found = catalog.get(message.id, message.context)
+        label = (message.id if isinstance(message.id, str) else message.id[0])[:50]
+        if found is None:
+            coverage.problems.append(f"{code}: missing {label!r}")
+            continue
+        strings = found.string if isinstance(found.string, tuple) else (found.string,)
+        if found.fuzzy:
+            coverage.problems.append(f"{code}: fuzzy {label!r}")
+            continue
+        if not all(strings) or (
+            isinstance(message.id, tuple) and len(strings) != catalog.num_plurals
+        ):
+            coverage.problems.append(f"{code}: untranslated {label!r}")
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        expected = _placeholders(ids[-1])
+        for string in strings:
+            if _placeholders(string) != expected and not (
+                # A language with one plural form may drop {n} in the singular-only form.
+                isinstance(message.id, tuple) and set(_placeholders(string)) <= set(expected)
+            ):
+                coverage.problems.append(
+                    f"{code}: placeholders {_placeholders(string)} != {expected} in {label!r}"
+                )
+                break
+        else:
+            coverage.translated += 1
+    template_keys = {_key(m) for m in template if m.id}
+    for message in catalog:
+        if message.id and _key(message) not in template_keys:
+            coverage.problems.append(f"{code}: obsolete {str(message.id)[:50]!r}")
+    return coverage
+
+
+def check_all(locales_dir: Path = LOCALES_DIR) -> list[Coverage]:
+    """Coverage of every supported language against `locales/messages.pot`."""
+    with (locales_dir / "messages.pot").open("rb") as pot:
+        template = read_po(pot)
+    return [check_language(language.code, template, locales_dir) for language in LANGUAGES]
+
+
+def fill_english(locales_dir: Path = LOCALES_DIR) -> int:
+    """Copy msgids into empty English entries (the msgids are English); return how many."""
+    path = locales_dir / "en" / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as po_file:
+        catalog = read_po(po_file, locale="en")
+    filled = 0
+    for message in catalog:
+        if not message.id:
+            continue
+        if isinstance(message.id, tuple):
+            if not all(message.string):
+                message.string = (message.id[0], message.id[1])
+                filled += 1
+        elif not message.string:
+            message.string = message.id
+            filled += 1
+        message.flags.discard("fuzzy")
+    with path.open("wb") as po_file:
+        write_po(po_file, catalog, width=79, omit_header=False, sort_output=True)
+    return filled
+
+
+def main() -> int:
+    """Print the coverage report; exit 1 when any catalog has a problem."""
+    if "--fill-english" in sys.argv:
+        print(f"en: filled {fill_english()} entries from their msgids")
+    results = check_all()
+    for coverage in results:
+        print(
+            f"{coverage.code:6} {coverage.translated:4}/{coverage.total:<4} "
+            f"{coverage.percent:5.1f}%  {len(coverage.problems)} problems"
+        )
+    problems = [p for c in results for p in c.problems]
+    for problem in problems:
+        print("  " + problem)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

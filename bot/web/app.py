@@ -1,0 +1,180 @@
+"""The web server: web chat, invite API, Telegram webhook and health check."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import logging
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from bot.channels.webchat import COOKIE, WebChat, new_chat_key
+from bot.core.invites import create_invite
+from bot.core.router import Router
+from bot.core.staff import authenticate
+from bot.settings import Settings
+from storage.models import Participant
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+MAX_FORM_TEXT = 5000  # the router answers long texts; this only bounds what we accept
+
+
+def create_app(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    router: Router,
+    telegram: Any = None,
+) -> Starlette:
+    """Build the Starlette app; `telegram` is the PTB application in webhook mode."""
+    chat = WebChat(router)
+
+    def chat_key(request: Request) -> tuple[str, bool]:
+        key = request.cookies.get(COOKIE)
+        if key and 16 <= len(key) <= 64:
+            return key, False
+        return new_chat_key(), True
+
+    def with_cookie(response: Response, key: str, fresh: bool) -> Response:
+        if fresh:
+            response.set_cookie(COOKIE, key, max_age=90 * 24 * 3600, httponly=True, samesite="lax")
+        return response
+
+    def client_language(request: Request) -> str | None:
+        header = request.headers.get("accept-language", "")
+        return header.split(",")[0].split(";")[0].strip() or None
+
+    async def chat_page(request: Request) -> Response:
+        key, fresh = chat_key(request)
+        token = request.query_params.get("start")
+        if token is not None:
+            # Like a Telegram deep link: opening the link sends /start with the token.
+            await chat.send_text(key, f"/start {token[:100]}", client_language(request))
+            return with_cookie(RedirectResponse("/chat", status_code=303), key, fresh)
+        transcript = chat.transcript(key)
+        response = templates.TemplateResponse(
+            request, "chat.html", {"transcript": transcript, "max_text": MAX_FORM_TEXT}
+        )
+        return with_cookie(response, key, fresh)
+
+    async def chat_post(request: Request) -> Response:
+        key, fresh = chat_key(request)
+        form = await request.form(max_files=0, max_fields=10)
+        language = client_language(request)
+        data = form.get("cb")
+        typed = form.get("text")
+        if isinstance(data, str) and data:
+            entry = form.get("entry")
+            entry_id = int(entry) if isinstance(entry, str) and entry.isdigit() else None
+            await chat.press(key, data[:200], entry_id, language)
+        elif isinstance(typed, str) and typed.strip():
+            await chat.send_text(key, typed.strip()[:MAX_FORM_TEXT], language)
+        return with_cookie(RedirectResponse("/chat#end", status_code=303), key, fresh)
+
+    async def chat_file(request: Request) -> Response:
+        key, _ = chat_key(request)
+        reply = chat.document(key, int(request.path_params["entry_id"]))
+        if reply is None or reply.document is None:
+            return PlainTextResponse("Not found", status_code=404)
+        document = reply.document
+        return Response(
+            document.content,
+            media_type=document.mime_type,
+            headers={"Content-Disposition": f'attachment; filename="{document.filename}"'},
+        )
+
+    async def health(_request: Request) -> Response:
+        async with sessions() as session:
+            await session.execute(text("SELECT 1"))
+        return PlainTextResponse("ok")
+
+    async def api_invite(request: Request) -> Response:
+        staff = await _basic_auth(request, sessions)
+        if staff is None:
+            return JSONResponse(
+                {"error": "login required"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Basic realm="wegweiser"'},
+            )
+        try:
+            body = await request.json()
+            participant_id = int(body["participant_id"])
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"error": 'send JSON {"participant_id": N}'}, status_code=400)
+        async with sessions.begin() as session:
+            participant = await session.get(Participant, participant_id)
+            if participant is None or (staff.role == "coach" and participant.coach_id != staff.id):
+                return JSONResponse({"error": "no such participant"}, status_code=404)
+            if participant.status != "active":
+                return JSONResponse(
+                    {"error": f"participant is {participant.status}"}, status_code=409
+                )
+            invite = await create_invite(
+                session,
+                participant=participant,
+                now=utcnow(),
+                valid_days=settings.invite_valid_days,
+                created_by_id=staff.id,
+            )
+        return JSONResponse(
+            {
+                "participant_id": participant_id,
+                "telegram_link": invite.telegram_link(settings.telegram_bot_username),
+                "web_link": invite.web_link(settings.public_web_url),
+                "expires_at": invite.expires_at.isoformat(),
+            },
+            status_code=201,
+        )
+
+    async def telegram_webhook(request: Request) -> Response:
+        from telegram import Update
+
+        secret = request.headers.get("x-telegram-bot-api-secret-token", "")
+        expected = settings.telegram_webhook_secret or ""
+        if telegram is None or not hmac.compare_digest(secret.encode(), expected.encode()):
+            return PlainTextResponse("Forbidden", status_code=403)
+        try:
+            update = Update.de_json(await request.json(), telegram.bot)
+        except ValueError:
+            return PlainTextResponse("Bad Request", status_code=400)
+        await telegram.update_queue.put(update)
+        return PlainTextResponse("ok")
+
+    routes = [
+        Route("/", lambda _r: RedirectResponse("/chat")),
+        Route("/chat", chat_page, methods=["GET"]),
+        Route("/chat", chat_post, methods=["POST"]),
+        Route("/chat/file/{entry_id:int}", chat_file),
+        Route("/healthz", health),
+        Route("/api/invites", api_invite, methods=["POST"]),
+    ]
+    if settings.webhook_mode and settings.telegram_webhook_url:
+        path = urlparse(settings.telegram_webhook_url).path or "/telegram/webhook"
+        routes.append(Route(path, telegram_webhook, methods=["POST"]))
+    app = Starlette(routes=routes)
+    app.state.webchat = chat
+    return app
+
+
+async def _basic_auth(request: Request, sessions: async_sessionmaker[AsyncSession]) -> Any:
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("basic "):
+        return None
+    try:
+        email, _, password = base64.b64decode(header[6:]).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    async with sessions() as session:
+        return await authenticate(session, email=email, password=password)

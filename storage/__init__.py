@@ -1,0 +1,1 @@
+"""Wegweiser storage: SQLAlchemy models, queries and Alembic migrations."""

@@ -1,0 +1,284 @@
+"""SQLAlchemy models: the whole Wegweiser schema.
+
+Personal data is kept to the minimum: a display name (first name or pseudonym), the chosen
+language and the chat binding. No residence status, nationality or birth date.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with constraint names Alembic can rely on."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class StaffUser(Base):
+    """A member of staff who logs into the web backend: an admin or a coach."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(10))  # "admin" | "coach"
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    locale: Mapped[str] = mapped_column(String(10), default="de")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Module(Base):
+    """One of the programme's building blocks ("Bausteine"), e.g. coaching."""
+
+    __tablename__ = "modules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name_de: Mapped[str] = mapped_column(String(200))
+
+
+class Participant(Base):
+    """A young person in the programme, as little about them as the service needs."""
+
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    locale: Mapped[str | None] = mapped_column(String(10))
+    coach_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    module_id: Mapped[int | None] = mapped_column(ForeignKey("modules.id"))
+    # "active" until the programme ends ("ended") or the person erases their data ("deleted").
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    privacy_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bilingual: Mapped[bool] = mapped_column(Boolean, default=False)
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    coach: Mapped[StaffUser | None] = relationship(lazy="joined")
+    identities: Mapped[list[ChannelIdentity]] = relationship(
+        back_populates="participant", cascade="all, delete-orphan"
+    )
+
+
+class ChannelIdentity(Base):
+    """A chat on a messenger (Telegram, web chat) bound to a participant."""
+
+    __tablename__ = "channel_identities"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(100))
+    # What the next free-text message answers, e.g. "ap:reason:12"; None for nothing.
+    awaiting: Mapped[str | None] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    participant: Mapped[Participant] = relationship(back_populates="identities", lazy="joined")
+
+
+class Invite(Base):
+    """A one-time invite; only the SHA-256 of the token is stored."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Course(Base):
+    """A course with weekly recurring sessions between two dates."""
+
+    __tablename__ = "courses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int | None] = mapped_column(ForeignKey("modules.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    # Participant-facing kind, one of bot.core.labels.KIND_LABELS, e.g. "german_course".
+    kind: Mapped[str] = mapped_column(String(40))
+    location: Mapped[str] = mapped_column(String(300))
+    coach_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+
+    coach: Mapped[StaffUser | None] = relationship(lazy="joined")
+    slots: Mapped[list[CourseSlot]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="CourseSlot.weekday"
+    )
+    exceptions: Mapped[list[CourseException]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan"
+    )
+
+
+class CourseSlot(Base):
+    """A weekly time slot of a course, in the programme's local time."""
+
+    __tablename__ = "course_slots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday
+    start_time: Mapped[time] = mapped_column(Time)
+    end_time: Mapped[time] = mapped_column(Time)
+
+
+class CourseException(Base):
+    """A date on which a course does not meet (cancelled session, holiday)."""
+
+    __tablename__ = "course_exceptions"
+    __table_args__ = (UniqueConstraint("course_id", "on_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    on_date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(20), default="cancelled")  # or "holiday"
+
+
+class Enrolment(Base):
+    """A participant's place in a course; reminders can be muted per course."""
+
+    __tablename__ = "enrolments"
+    __table_args__ = (UniqueConstraint("participant_id", "course_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    muted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    course: Mapped[Course] = relationship(lazy="joined")
+
+
+class Appointment(Base):
+    """A single appointment of a participant with a coach or an office."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (Index("ix_appointments_participant_starts", "participant_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    coach_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # Participant-facing kind, one of bot.core.labels.KIND_LABELS; never the reason why.
+    kind: Mapped[str] = mapped_column(String(40))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    location: Mapped[str] = mapped_column(String(300))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The participant's answer: None, "confirmed", "declined" or "reschedule".
+    response: Mapped[str | None] = mapped_column(String(12))
+    response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A short reason for "can't come"; shown to the coach in the backend, never pushed.
+    response_note: Mapped[str | None] = mapped_column(String(300))
+    # Weekdays (0 = Monday) preferred for another time, e.g. "0,2"; empty for any day.
+    preferred_days: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    coach: Mapped[StaffUser | None] = relationship(lazy="joined")
+
+
+class OutboxMessage(Base):
+    """One outgoing push (reminder, broadcast, notification), sent by the dispatcher."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state_due", "state", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE")
+    )
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"))
+    # Rendered text and buttons: {"text": ..., "buttons": [[{"label", "data"}]]}.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Makes a producer idempotent, e.g. "reminder:ap:12:24h".
+    dedup_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    priority: Mapped[int] = mapped_column(Integer, default=5)  # lower goes first
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # pending -> claimed -> sent | failed | blocked | cancelled
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(60))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ContentEntry(Base):
+    """One language version of an editable text, e.g. an FAQ answer."""
+
+    __tablename__ = "content_entries"
+    __table_args__ = (UniqueConstraint("key", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100))
+    locale: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    parent_key: Mapped[str | None] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class HandoverRequest(Base):
+    """A participant's consented request to be handed over to the case management (KIM)."""
+
+    __tablename__ = "handover_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open | done | withdrawn
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """Who did what to which record; ids only, never message bodies or names."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(60))  # "staff:3", "participant:7", "system"
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)

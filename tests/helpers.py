@@ -1,0 +1,34 @@
+"""Small helpers for tests: expected texts in a language, button lookups."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.i18n import translator
+
+ARABIC_SCRIPT = re.compile(r"[\u0600-\u06FF]")
+CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+
+
+def tr(code: str, msgid: str, **params: Any) -> str:
+    """The text a participant with language `code` must see for `msgid`.
+
+    Fails if the catalog has no real translation, so a test can never pass on a fallback.
+    """
+    text = translator(code).gettext(msgid)
+    if code != "en":
+        assert text != msgid, f"{code} has no translation for {msgid[:40]!r}"
+    return text.format(**params) if params else text
+
+
+def labels(message: dict[str, Any]) -> list[str]:
+    """All button labels of a message sent to the fake, row by row flattened."""
+    markup = message.get("reply_markup") or {}
+    return [button["text"] for row in markup.get("inline_keyboard", []) for button in row]
+
+
+def data_of(message: dict[str, Any]) -> list[str]:
+    """All callback data of a message's buttons."""
+    markup = message.get("reply_markup") or {}
+    return [button["callback_data"] for row in markup.get("inline_keyboard", []) for button in row]

@@ -1,0 +1,127 @@
+"""The Telegram adapter's edges: webhook mode, Bot API failures, rate limits, commands."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import _start_telegram, _stop_telegram
+from bot.channels.telegram import build_application
+from bot.core.router import Router
+from bot.web.app import create_app
+from storage.models import Appointment
+from tests.conftest import serve_app
+from tests.helpers import labels, tr
+
+SECRET = "webhook-secret-0123456789"
+
+
+async def test_webhook_mode_checks_the_secret(
+    fake_telegram, settings, sessions, make_participant, make_invite
+):
+    """setWebhook with a secret; a wrong secret is refused, the right one is handled."""
+    fake_telegram.rate_limits(enabled=False)
+    participant = await make_participant()
+    invite = await make_invite(participant)
+    base = settings.model_copy(
+        update={
+            "telegram_bot_token": fake_telegram.token,
+            "telegram_api_url": fake_telegram.base_url,
+        }
+    )
+    # The web app must exist before the webhook URL (with its port) is known.
+    holder: dict = {}
+
+    class LateApp:
+        async def __call__(self, scope, receive, send):
+            await holder["app"](scope, receive, send)
+
+    async with serve_app(LateApp()) as url:
+        hooked = base.model_copy(
+            update={
+                "telegram_webhook_url": f"{url}/telegram/webhook",
+                "telegram_webhook_secret": SECRET,
+            }
+        )
+        router = Router(hooked, sessions)
+        application = build_application(hooked, router)
+        holder["app"] = create_app(hooked, sessions, router, application)
+        await _start_telegram(hooked, application)
+        try:
+            [set_call] = fake_telegram.calls_of("setWebhook")
+            assert set_call.params["secret_token"] == SECRET
+            update = {
+                "update_id": 1,
+                "message": {
+                    "message_id": 1,
+                    "date": 0,
+                    "chat": {"id": 9001, "type": "private"},
+                    "from": {"id": 9001, "is_bot": False, "first_name": "X"},
+                    "text": "/help",
+                },
+            }
+            assert await fake_telegram.deliver_webhook(update, secret_token="wrong") == 403
+            assert await fake_telegram.deliver_webhook(update, secret_token=None) == 403
+            assert fake_telegram.sent(9001) == []
+            user = fake_telegram.user(chat_id=9002, language_code="de")
+            [menu] = await user.exchange(f"/start {invite.token}")
+            assert len(labels(menu)) == 14
+        finally:
+            await _stop_telegram(application)
+
+
+async def test_a_failed_send_tells_the_user_and_keeps_the_data(
+    telegram, sessions, make_participant, make_invite, make_appointment, bind_chat
+):
+    """A 5xx on the reply: the answer is stored anyway and the user hears something useful."""
+    participant = await make_participant(accepted=True, locale="de")
+    await bind_chat(participant, 9101)
+    appointment = await make_appointment(participant)
+    user = telegram.fake.user(chat_id=9101, language_code="de")
+    await user.exchange("/appointments")
+    telegram.fake.fail_next("editMessageText", 500)
+    replies = await user.press_and_wait(f"ap:c:{appointment.id}")
+    assert replies[-1]["text"] == tr(
+        "de", "Sorry, something went wrong on our side. Please try again in a minute."
+    )
+    async with sessions() as session:
+        assert await session.scalar(select(Appointment.response)) == "confirmed"
+
+
+async def test_a_blocked_chat_does_not_crash_the_bot(telegram, make_participant, bind_chat):
+    participant = await make_participant(accepted=True, locale="de")
+    await bind_chat(participant, 9201)
+    telegram.fake.block(9201)
+    blocked = telegram.fake.user(chat_id=9201)
+    await blocked.send("/menu")
+    await telegram.fake.wait_for(lambda f: any(c.status == 403 for c in f.calls_of("sendMessage")))
+    telegram.fake.unblock(9201)
+    other = telegram.fake.user(chat_id=9202, language_code="de")
+    [answer] = await other.exchange("/help")
+    assert answer["text"]
+
+
+async def test_replies_survive_telegram_rate_limits(
+    telegram, make_participant, bind_chat, make_appointment
+):
+    """With the fake enforcing 1 msg/s per chat (burst 3), a 7-message answer still arrives."""
+    participant = await make_participant(accepted=True, locale="de")
+    await bind_chat(participant, 9301)
+    for day in range(1, 6):
+        from datetime import timedelta
+
+        await make_appointment(participant, starts_in=timedelta(days=day))
+    telegram.fake.rate_limits(enabled=True, per_chat_per_second=1, per_chat_burst=3)
+    user = telegram.fake.user(chat_id=9301)
+    replies = await user.exchange("/appointments", timeout=20.0, quiet=2.5)
+    assert len(replies) == 7
+    assert telegram.fake.rejected_429 >= 1
+
+
+@pytest.mark.parametrize("code", ["de", "ar", "uk"])
+async def test_commands_are_published_per_language(telegram, code):
+    commands = telegram.fake.commands
+    key = next(k for k in commands if k[1] == code)
+    names = [c["command"] for c in commands[key]]
+    assert names == ["menu", "appointments", "courses", "language", "privacy", "help"]
+    assert commands[key][0]["description"] == tr(code, "Main menu")

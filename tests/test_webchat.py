@@ -1,0 +1,150 @@
+"""The web chat adapter: the same flows in a browser page, over HTTP against the real app."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from bot.core.onboarding import PRIVACY_NOTICE
+from bot.web.app import create_app
+from storage.models import Appointment, ChannelIdentity
+from tests.helpers import tr
+
+
+@pytest.fixture
+async def web(settings, sessions, router):
+    """An HTTP client on the web app; cookies persist like in a browser."""
+    app = create_app(settings, sessions, router)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", follow_redirects=True
+    ) as client:
+        yield client
+
+
+def bot_entries(html: str) -> list[str]:
+    """Ids of the bot messages on the page."""
+    return re.findall(r'data-entry="(\d+)"', html)
+
+
+def entry_with(html: str, data: str) -> str:
+    """The id of the bot message that carries a button with this data."""
+    for chunk in html.split('<div class="msg bot"')[1:]:
+        if f'value="{data}"' in chunk:
+            found = re.search(r'data-entry="(\d+)"', chunk)
+            assert found is not None
+            return found.group(1)
+    raise AssertionError(f"no button {data!r} on the page")
+
+
+async def test_join_and_confirm_in_arabic(
+    web, sessions, make_participant, make_invite, make_appointment
+):
+    participant = await make_participant(display_name="Amina")
+    invite = await make_invite(participant)
+    appointment = await make_appointment(participant, starts_in=timedelta(days=2))
+    headers = {"accept-language": "ar,de;q=0.5"}
+
+    page = await web.get(f"/chat?start={invite.token}", headers=headers)
+    assert page.status_code == 200
+    assert invite.token not in page.text  # the token is not echoed back into the page
+    assert 'lang="ar" dir="rtl"' in page.text
+    assert 'value="lang:ar"' in page.text and "✓ العربية" in page.text
+    entry = bot_entries(page.text)[-1]
+
+    page = await web.post("/chat", data={"cb": "lang:ar", "entry": entry}, headers=headers)
+    assert tr("ar", PRIVACY_NOTICE).split("\n")[0] in page.text
+    assert len(bot_entries(page.text)) == 1  # the language menu was replaced, not repeated
+    page = await web.post("/chat", data={"cb": "pv:ok:ar", "entry": entry}, headers=headers)
+    assert tr("ar", "Thank you! You are connected now.") in page.text
+
+    page = await web.post("/chat", data={"text": "/appointments"}, headers=headers)
+    assert f'value="ap:c:{appointment.id}"' in page.text
+    entry = re.search(
+        rf'data-entry="(\d+)"[^>]*>[^<]*?(?:(?!data-entry).)*?ap:c:{appointment.id}',
+        page.text,
+        re.S,
+    )
+    assert entry is not None
+    page = await web.post(
+        "/chat", data={"cb": f"ap:c:{appointment.id}", "entry": entry.group(1)}, headers=headers
+    )
+    assert tr("ar", "✅ You confirmed. Thank you!") in page.text
+    async with sessions() as session:
+        stored = await session.get(Appointment, appointment.id)
+        identity = await session.scalar(select(ChannelIdentity))
+    assert stored is not None and stored.response == "confirmed"
+    # Storage knows the web chat only by a hash of the browser's cookie.
+    assert identity is not None and identity.channel == "web"
+    assert identity.external_id not in web.cookies.get("ww_chat", "")
+
+
+async def test_bad_input_in_the_web_chat(web, make_participant, make_invite):
+    page = await web.get("/chat?start=not-a-token", headers={"accept-language": "uk"})
+    assert (
+        tr(
+            "uk",
+            "This code is not valid. Please check the link from your coach, "
+            "or ask your coach for a new one.",
+        )
+        in page.text
+    )
+    page = await web.post("/chat", data={"text": "y" * 5000}, headers={"accept-language": "uk"})
+    assert page.status_code == 200
+    page = await web.post("/chat", data={"cb": "x" * 500})
+    assert page.status_code == 200
+    missing = await web.get("/chat/file/999")
+    assert missing.status_code == 404
+
+
+async def test_calendar_download(web, make_participant, make_invite, make_appointment):
+    participant = await make_participant(accepted=True, locale="de")
+    invite = await make_invite(participant)
+    appointment = await make_appointment(participant)
+    await web.get(f"/chat?start={invite.token}")
+    page = await web.post("/chat", data={"cb": f"ap:i:{appointment.id}"})
+    link = re.search(r'href="(/chat/file/\d+)"', page.text)
+    assert link is not None
+    ics = await web.get(link.group(1))
+    assert ics.headers["content-type"].startswith("text/calendar")
+    assert b"BEGIN:VALARM" in ics.content and b"TZID=Europe/Berlin" in ics.content
+
+
+async def test_health_and_invite_api(web, sessions, make_participant, make_staff):
+    from bot.core.staff import create_staff
+
+    assert (await web.get("/healthz")).text == "ok"
+    async with sessions.begin() as session:
+        coach = await create_staff(
+            session,
+            email="coach@example.org",
+            display_name="C",
+            role="coach",
+            password="a long enough password",
+        )
+    own = await make_participant(coach_id=coach.id)
+    other = await make_participant()
+    auth = ("coach@example.org", "a long enough password")
+
+    assert (await web.post("/api/invites", json={"participant_id": own.id})).status_code == 401
+    wrong = await web.post(
+        "/api/invites",
+        json={"participant_id": own.id},
+        auth=("coach@example.org", "wrong password!!"),
+    )
+    assert wrong.status_code == 401
+    made = await web.post("/api/invites", json={"participant_id": own.id}, auth=auth)
+    assert made.status_code == 201
+    body = made.json()
+    assert body["telegram_link"].startswith("https://t.me/")
+    token = body["telegram_link"].rsplit("=", 1)[1]
+    assert len(token) >= 22  # ≥128 bits of URL-safe base64
+    # A coach cannot invite someone else's participant; ids reveal nothing.
+    foreign = await web.post("/api/invites", json={"participant_id": other.id}, auth=auth)
+    assert foreign.status_code == 404
+    broken = await web.post("/api/invites", content=b"{", auth=auth)
+    assert broken.status_code == 400
