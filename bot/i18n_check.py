@@ -38,6 +38,13 @@ def _placeholders(text: str) -> list[str]:
     return sorted(PLACEHOLDER.findall(text))
 
 
+def _texts(value: object) -> tuple[str, ...]:
+    """A msgid or msgstr as a tuple of strings (plural entries have several)."""
+    if isinstance(value, (tuple, list)):
+        return tuple(str(item or "") for item in value)
+    return (str(value or ""),)
+
+
 def _key(message: Message) -> object:
     return (message.context, message.id) if message.context else message.id
 
@@ -59,7 +66,7 @@ def check_language(code: str, template: Catalog, locales_dir: Path = LOCALES_DIR
         if found is None:
             coverage.problems.append(f"{code}: missing {label!r}")
             continue
-        strings = found.string if isinstance(found.string, tuple) else (found.string,)
+        strings = _texts(found.string)
         if found.fuzzy:
             coverage.problems.append(f"{code}: fuzzy {label!r}")
             continue
@@ -68,8 +75,7 @@ def check_language(code: str, template: Catalog, locales_dir: Path = LOCALES_DIR
         ):
             coverage.problems.append(f"{code}: untranslated {label!r}")
             continue
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        expected = _placeholders(ids[-1])
+        expected = _placeholders(_texts(message.id)[-1])
         for string in strings:
             if _placeholders(string) != expected and not (
                 # A language with one plural form may drop {n} in the singular-only form.
@@ -105,7 +111,7 @@ def fill_english(locales_dir: Path = LOCALES_DIR) -> int:
         if not message.id:
             continue
         if isinstance(message.id, tuple):
-            if not all(message.string):
+            if not all(_texts(message.string)):
                 message.string = (message.id[0], message.id[1])
                 filled += 1
         elif not message.string:
