@@ -22,9 +22,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        overrides = {"database_url": DEMO_DATABASE} if args.command == "demo" else {}
-        if args.command == "demo" and "DATABASE_URL" in os.environ:
-            overrides = {}
+        # The demo uses its own SQLite file unless DATABASE_URL says otherwise.
+        demo_db = args.command == "demo" and "DATABASE_URL" not in os.environ
+        overrides = {"database_url": DEMO_DATABASE} if demo_db else {}
         settings = load_settings(**overrides)
         from bot.app import configure_logging
 

@@ -314,3 +314,32 @@ async def test_double_press_is_idempotent_in_the_database(
     await telegram.fake.wait_for_calls("answerCallbackQuery", 2)
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+async def test_forged_skip_and_a_reason_for_a_cancelled_appointment(
+    telegram, sessions, member, make_appointment
+):
+    """Skip without an open question is refused; a reason arriving after a cancellation
+    gets a clear answer and closes the question instead of trapping the user."""
+    participant = await member("de", 8012)
+    appointment = await make_appointment(participant)
+    user = telegram.fake.user(chat_id=8012)
+    await user.exchange("/appointments")
+    replies = await user.press_and_wait(f"ap:s:{appointment.id}", force=True)
+    assert replies[0]["text"] == tr("de", STALE_BUTTON)
+
+    await user.press_and_wait(f"ap:x:{appointment.id}")
+    async with sessions.begin() as session:
+        stored = await session.get(Appointment, appointment.id)
+        stored.cancelled_at = utcnow()
+    replies = await user.exchange("Ich bin krank")
+    assert replies[0]["text"] == tr(
+        "de", "This appointment was cancelled. Your coach will tell you more."
+    )
+    async with sessions() as session:
+        assert await session.scalar(select(ChannelIdentity.awaiting)) is None
+    assert (await _appointment(sessions, appointment.id)).response_note is None
+    replies = await user.exchange("Hallo")
+    assert replies[0]["text"] == tr(
+        "de", "Sorry, I did not understand that. Please use the buttons."
+    )

@@ -221,9 +221,13 @@ async def receive_reason(turn: Turn, appointment_id: str, text: str) -> list[Rep
         )
     assert turn.identity is not None
     turn.identity.awaiting = None
-    appointment = await own_open_appointment(turn, appointment_id)
-    if appointment.response != "declined":
-        raise UserError(STALE_BUTTON)
+    try:
+        appointment = await own_open_appointment(turn, appointment_id)
+        if appointment.response != "declined":
+            raise UserError(STALE_BUTTON)
+    except UserError as error:
+        # Answer without rolling back: the question is closed either way.
+        return [turn.reply(turn._(error.message, **error.params)), menu.main_menu(turn)]
     appointment.response_note = text
     return [
         turn.reply(turn._("Thank you. Your coach will see your message."), menu.menu_button(turn))
@@ -231,8 +235,10 @@ async def receive_reason(turn: Turn, appointment_id: str, text: str) -> list[Rep
 
 
 async def cb_skip_reason(turn: Turn, appointment_id: str) -> list[Reply]:
-    """Skip the reason."""
+    """Skip the reason; only while the question for this appointment is open."""
     assert turn.identity is not None
+    if turn.identity.awaiting != f"ap:reason:{appointment_id}":
+        raise UserError(STALE_BUTTON)
     turn.identity.awaiting = None
     return [
         turn.reply(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from icalendar import Alarm, Calendar, Event
 
@@ -31,11 +31,12 @@ def _event(
     turn: Turn,
     uid: str,
     summary: str,
-    start,
-    end,
-    location: str,  # type: ignore[no-untyped-def]
+    start: datetime,
+    end: datetime,
+    location: str,
     description: str | None = None,
 ) -> Event:
+    """One VEVENT in the programme's time zone with a display alarm before it."""
     tz = turn.settings.tz
     event = Event()
     event.add("uid", uid)
