@@ -10,7 +10,8 @@ from babel.dates import format_date, get_day_names
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from bot.core.appointments import NOT_FOUND, STALE_BUTTON
+from bot.core.appointments import NOT_FOUND
+from bot.core.errors import STALE_BUTTON
 from storage.models import Appointment, ChannelIdentity, OutboxMessage
 from storage.types import utcnow
 from tests.helpers import ARABIC_SCRIPT, data_of, labels, tr

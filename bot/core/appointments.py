@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.core import menu
-from bot.core.errors import UserError
-from bot.core.formatting import local, long_date, relative_day, weekdays, when
+from bot.core.errors import STALE_BUTTON, UserError
+from bot.core.formatting import clock, local, long_date, relative_day, weekdays, when
 from bot.core.labels import kind_label
 from bot.core.messages import Button, Reply
 from bot.core.schedule import Session, course_sessions
@@ -25,7 +25,6 @@ MAX_REASON = 200
 WORKDAYS = range(5)
 
 NOT_FOUND = N_("I cannot find this appointment. Here are your appointments now: /appointments")
-STALE_BUTTON = N_("This button no longer works. Please use the menu.")
 
 
 @dataclass(frozen=True)
@@ -48,16 +47,24 @@ def programme_ended(turn: Turn) -> list[Reply]:
     return [turn.reply(text, menu.menu_button(turn))]
 
 
+async def upcoming_sessions(turn: Turn, participant: Participant) -> list[Session]:
+    """Sessions of the participant's courses in the next 14 days, soonest first."""
+    end = turn.now + WINDOW
+    sessions = [
+        session
+        for enrolment in await enrolments_of(turn.session, participant_id=participant.id)
+        for session in course_sessions(enrolment.course, turn.now, end, turn.settings.tz)
+    ]
+    return sorted(sessions, key=lambda session: session.starts_at)
+
+
 async def upcoming_items(turn: Turn, participant: Participant) -> list[Item]:
     """Appointments and course sessions of the next 14 days, soonest first."""
-    end = turn.now + WINDOW
     appointments = await upcoming_appointments(
-        turn.session, participant_id=participant.id, start=turn.now, end=end
+        turn.session, participant_id=participant.id, start=turn.now, end=turn.now + WINDOW
     )
     items = [Item(a.starts_at, appointment=a) for a in appointments]
-    for enrolment in await enrolments_of(turn.session, participant_id=participant.id):
-        for session in course_sessions(enrolment.course, turn.now, end, turn.settings.tz):
-            items.append(Item(session.starts_at, session=session))
+    items += [Item(s.starts_at, session=s) for s in await upcoming_sessions(turn, participant)]
     return sorted(items, key=lambda item: item.starts_at)
 
 
@@ -321,7 +328,7 @@ async def notify_coach(turn: Turn, appointment: Appointment, response: str) -> N
         return
     t = translator(coach.locale)
     start = local(appointment.starts_at, turn.settings.tz)
-    moment = f"{long_date(t, start.date())}, {start:%H:%M}"
+    moment = f"{long_date(t, start.date())}, {clock(t, start)}"
     text = t.gettext(COACH_NOTICES[response]).format(name=participant.display_name, when=moment)
     await enqueue(
         turn.session,

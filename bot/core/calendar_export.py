@@ -6,14 +6,13 @@ from datetime import date, datetime, timedelta
 
 from icalendar import Alarm, Calendar, Event
 
-from bot.core.appointments import WINDOW, own_open_appointment
+from bot.core.appointments import own_open_appointment, upcoming_sessions
 from bot.core.errors import UserError
 from bot.core.labels import kind_label
 from bot.core.messages import Document, Reply
-from bot.core.schedule import course_sessions
 from bot.core.turn import Turn
 from bot.i18n import N_
-from storage.appointments import enrolments_of, upcoming_appointments
+from storage.appointments import upcoming_appointments
 from storage.models import Appointment
 
 ALARM_BEFORE = timedelta(hours=2)
@@ -93,13 +92,7 @@ async def cb_calendar(turn: Turn, target: str) -> list[Reply]:
     )
     for appointment in appointments:
         calendar.add_component(_appointment_event(turn, appointment))
-    sessions = [
-        session
-        for enrolment in await enrolments_of(turn.session, participant_id=participant.id)
-        for session in course_sessions(
-            enrolment.course, turn.now, turn.now + WINDOW, turn.settings.tz
-        )
-    ]
+    sessions = await upcoming_sessions(turn, participant)
     for session in sessions:
         course = session.course
         calendar.add_component(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from itertools import groupby
 
 from bot.core import menu
-from bot.core.appointments import STALE_BUTTON, programme_ended
-from bot.core.errors import UserError
+from bot.core.appointments import programme_ended
+from bot.core.errors import STALE_BUTTON, UserError
 from bot.core.formatting import clock, long_date, weekdays, when
 from bot.core.labels import kind_label
 from bot.core.messages import Button, Reply

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.i18n import N_
+
+# The answer to button data that is forged, garbled or from an old message.
+STALE_BUTTON = N_("This button no longer works. Please use the menu.")
+
 
 class UserError(Exception):
     """A request that is not allowed; `message` is an untranslated msgid (marked with N_)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.core import menu
-from bot.core.errors import UserError
+from bot.core.errors import STALE_BUTTON, UserError
 from bot.core.invites import EXPIRED, redeem_invite
 from bot.core.messages import Button, Reply
 from bot.core.throttle import BadCodeThrottle
@@ -163,7 +163,7 @@ def privacy_notice(turn: Turn, code: str) -> Reply:
 async def cb_privacy(turn: Turn, answer: str, code: str) -> list[Reply]:
     """Agree: store language and consent. Decline: unbind the chat and reopen the invite."""
     if code not in BY_CODE or answer not in {"ok", "no"}:
-        raise UserError(N_("This button no longer works. Please use the menu."))
+        raise UserError(STALE_BUTTON)
     turn.t = translator(code)
     participant = turn.participant
     if participant is None:

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core import appointments, calendar_export, courses, menu, onboarding, privacy
-from bot.core.errors import UserError
+from bot.core.errors import STALE_BUTTON, UserError
 from bot.core.messages import Incoming, Reply
 from bot.core.throttle import BadCodeThrottle
 from bot.core.turn import Turn
@@ -139,8 +139,8 @@ class Router:
         participant = turn.participant
         if participant is None or participant.privacy_accepted_at is None:
             return onboarding.resume(turn)
-        if turn.identity is not None and prefix != "ap":
-            turn.identity.awaiting = None  # another button ends any open question
+        if turn.identity is not None and not data.startswith("ap:s:"):
+            turn.identity.awaiting = None  # any button but Skip ends an open question
         if prefix == "mn" and rest in MENU_BUTTONS:
             return await MENU_BUTTONS[rest](turn)
         if prefix == "ap":
@@ -150,12 +150,10 @@ class Router:
             if action in {"m", "u"}:
                 return await courses.cb_mute(turn, course_id, muted=action == "m")
         log.info("unknown button data from a %s chat", turn.incoming.channel)
-        raise UserError(appointments.STALE_BUTTON)
+        raise UserError(STALE_BUTTON)
 
     async def _appointment_button(self, turn: Turn, rest: str) -> list[Reply]:
         action, _, argument = rest.partition(":")
-        if action != "s" and turn.identity is not None:
-            turn.identity.awaiting = None
         if action == "p":
             return await appointments.cmd_appointments(
                 turn, int(argument) if argument.isdigit() and len(argument) < 4 else 0
@@ -176,4 +174,4 @@ class Router:
         if action == "i":
             return await calendar_export.cb_calendar(turn, argument)
         log.info("unknown appointment button from a %s chat", turn.incoming.channel)
-        raise UserError(appointments.STALE_BUTTON)
+        raise UserError(STALE_BUTTON)
