@@ -14,8 +14,9 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from bot.core.messages import Incoming
-from bot.core.router import Router
+from bot.features import FEATURES, welcome
+from bot.plumbing.messages import Incoming
+from bot.plumbing.router import Router
 from bot.settings import load_settings
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import Appointment, ChannelIdentity, Participant, StaffUser
@@ -68,7 +69,8 @@ async def _run(others: int, folder: Path) -> tuple[float, float]:
     await upgrade(engine)
     sessions = make_sessionmaker(engine)
     await _seed(sessions, others)
-    router = Router(load_settings(_env_file=None, database_url=url), sessions)
+    settings = load_settings(_env_file=None, database_url=url)
+    router = Router(settings, sessions, FEATURES, welcome)
     baseline = await _time(router, "/help")
     listing = await _time(router, "/appointments")
     await engine.dispose()

@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.error import InvalidToken, NetworkError
 
 from bot.channels.telegram import ALLOWED_UPDATES, build_application, publish_commands
-from bot.core.router import Router
+from bot.features import FEATURES, welcome
 from bot.i18n import compile_catalogs
+from bot.plumbing.router import Router
 from bot.settings import ConfigError, Settings
 from bot.web.app import create_app
 from storage.db import make_engine, make_sessionmaker, upgrade
@@ -40,7 +41,7 @@ async def serve(settings: Settings) -> None:
     compile_catalogs()
     engine = await prepare_database(settings)
     sessions = make_sessionmaker(engine)
-    router = Router(settings, sessions)
+    router = Router(settings, sessions, FEATURES, welcome)
     telegram = build_application(settings, router) if settings.telegram_bot_token else None
     web = create_app(settings, sessions, router, telegram)
     server = uvicorn.Server(

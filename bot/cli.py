@@ -64,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     create.set_defaults(func=_admin_create)
+    link = admin_commands.add_parser(
+        "link-chat", help="a one-time link that connects a staff user's own Telegram chat"
+    )
+    link.add_argument("--email", required=True)
+    link.set_defaults(func=_admin_link_chat)
 
     invite = commands.add_parser("invite", help="make a one-time invite link for a participant")
     invite.add_argument("participant", type=int, help="participant id")
@@ -82,8 +87,8 @@ async def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from bot.app import prepare_database, serve
-    from bot.core.invites import create_invite
     from bot.demo import ADMIN_EMAIL, ADMIN_PASSWORD, seed_demo
+    from bot.features.onboarding.invites import create_invite
     from storage.db import make_sessionmaker
     from storage.models import Participant
     from storage.types import utcnow
@@ -138,7 +143,7 @@ async def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
 
 async def _admin_create(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import prepare_database
-    from bot.core.staff import create_staff
+    from bot.features.staff.accounts import create_staff
     from storage.db import make_sessionmaker
 
     if args.password_stdin:
@@ -164,9 +169,33 @@ async def _admin_create(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _admin_link_chat(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import prepare_database
+    from bot.features.onboarding.invites import create_staff_invite
+    from storage.db import make_sessionmaker
+    from storage.staff import find_staff_by_email
+    from storage.types import utcnow
+
+    engine = await prepare_database(settings)
+    try:
+        async with make_sessionmaker(engine).begin() as session:
+            staff = await find_staff_by_email(session, email=args.email.strip())
+            if staff is None or not staff.active:
+                print(f"wegweiser: no active staff user {args.email}", file=sys.stderr)
+                return 1
+            invite = await create_staff_invite(
+                session, staff=staff, now=utcnow(), valid_days=settings.invite_valid_days
+            )
+    finally:
+        await engine.dispose()
+    print(invite.telegram_link(settings.telegram_bot_username))
+    print(f"valid until {invite.expires_at.astimezone(settings.tz):%Y-%m-%d %H:%M}")
+    return 0
+
+
 async def _invite(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import prepare_database
-    from bot.core.invites import create_invite
+    from bot.features.onboarding.invites import create_invite
     from storage.db import make_sessionmaker
     from storage.models import Participant
     from storage.types import utcnow

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.staff import create_staff
+from bot.features.staff.accounts import create_staff
 from storage.models import (
     Appointment,
     Course,

@@ -52,6 +52,26 @@ def _upgrade(connection: Connection, revision: str) -> None:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the schema to `revision` with Alembic on the given engine."""
-    async with engine.begin() as connection:
-        await connection.run_sync(_upgrade, revision)
+    """Bring the schema to `revision` with Alembic on the given engine.
+
+    SQLite rebuilds a table to alter it; with foreign keys on, dropping the old copy of a
+    parent table would cascade-delete its children, so they are off while it migrates and
+    checked afterwards.
+    """
+    sqlite = engine.dialect.name == "sqlite"
+    async with engine.connect() as connection:
+        if sqlite:
+            await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        try:
+            await connection.run_sync(_upgrade, revision)
+            if sqlite:
+                broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                if broken:
+                    raise RuntimeError(f"migration left broken references: {broken[:5]}")
+            await connection.commit()
+        except BaseException:
+            await connection.rollback()
+            raise
+        finally:
+            if sqlite:
+                await connection.exec_driver_sql("PRAGMA foreign_keys=ON")

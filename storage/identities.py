@@ -1,8 +1,10 @@
-"""Queries for chat bindings (channel identities)."""
+"""Queries for chat bindings (channel identities) of participants and staff users."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChannelIdentity
@@ -11,7 +13,7 @@ from storage.models import ChannelIdentity
 async def find_identity(
     session: AsyncSession, *, channel: str, external_id: str
 ) -> ChannelIdentity | None:
-    """The binding of one chat, with its participant, or None."""
+    """The binding of one chat, with its participant or staff user, or None."""
     return await session.scalar(
         select(ChannelIdentity).where(
             ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id
@@ -20,11 +22,21 @@ async def find_identity(
 
 
 async def bind_identity(
-    session: AsyncSession, *, participant_id: int, channel: str, external_id: str
+    session: AsyncSession,
+    *,
+    channel: str,
+    external_id: str,
+    participant_id: int | None = None,
+    staff_id: int | None = None,
+    invite_id: int | None = None,
 ) -> ChannelIdentity:
-    """Bind a chat to a participant."""
+    """Bind a chat to a participant or to a staff user (exactly one)."""
     identity = ChannelIdentity(
-        participant_id=participant_id, channel=channel, external_id=external_id
+        participant_id=participant_id,
+        staff_id=staff_id,
+        channel=channel,
+        external_id=external_id,
+        invite_id=invite_id,
     )
     session.add(identity)
     await session.flush()
@@ -44,3 +56,19 @@ async def count_identities(session: AsyncSession, *, participant_id: int) -> int
         )
         or 0
     )
+
+
+async def mark_blocked(
+    session: AsyncSession, *, channel: str, external_id: str, now: datetime
+) -> bool:
+    """Record that this chat blocked the bot; True if it was not marked before."""
+    result = await session.execute(
+        update(ChannelIdentity)
+        .where(
+            ChannelIdentity.channel == channel,
+            ChannelIdentity.external_id == external_id,
+            ChannelIdentity.blocked_at.is_(None),
+        )
+        .values(blocked_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

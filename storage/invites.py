@@ -1,10 +1,10 @@
-"""Queries for invites."""
+"""Queries for invites (participants' and staff users')."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Invite
@@ -13,14 +13,16 @@ from storage.models import Invite
 async def add_invite(
     session: AsyncSession,
     *,
-    participant_id: int,
     token_hash: str,
     expires_at: datetime,
     created_by_id: int | None,
+    participant_id: int | None = None,
+    staff_id: int | None = None,
 ) -> Invite:
     """Store a new invite by the hash of its token."""
     invite = Invite(
         participant_id=participant_id,
+        staff_id=staff_id,
         token_hash=token_hash,
         expires_at=expires_at,
         created_by_id=created_by_id,
@@ -30,21 +32,35 @@ async def add_invite(
     return invite
 
 
-async def find_invite(
-    session: AsyncSession, *, token_hash: str, for_update: bool = False
-) -> Invite | None:
-    """The invite with this token hash, or None; optionally locked against a racing redeem."""
-    query = select(Invite).where(Invite.token_hash == token_hash)
-    if for_update:
-        query = query.with_for_update()
-    return await session.scalar(query)
+async def find_invite(session: AsyncSession, *, token_hash: str) -> Invite | None:
+    """The invite with this token hash, or None."""
+    return await session.scalar(select(Invite).where(Invite.token_hash == token_hash))
 
 
-async def latest_used_invite(session: AsyncSession, *, participant_id: int) -> Invite | None:
-    """The participant's most recently redeemed invite, or None."""
-    return await session.scalar(
-        select(Invite)
-        .where(Invite.participant_id == participant_id, Invite.used_at.is_not(None))
-        .order_by(Invite.used_at.desc())
-        .limit(1)
+async def use_invite(session: AsyncSession, *, token_hash: str, now: datetime) -> int | None:
+    """Mark the invite used if it is open; its id, or None if it was not (one UPDATE).
+
+    The condition sits in the UPDATE itself, so of two racing redeems exactly one gets the
+    row, on SQLite (writes are serialised) and PostgreSQL (the row lock re-checks it).
+    """
+    result = await session.execute(
+        update(Invite)
+        .where(
+            Invite.token_hash == token_hash,
+            Invite.used_at.is_(None),
+            Invite.revoked_at.is_(None),
+            Invite.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(Invite.id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def reopen_invite(session: AsyncSession, *, invite_id: int, now: datetime) -> None:
+    """Make a used invite usable again if it has not expired or been revoked."""
+    await session.execute(
+        update(Invite)
+        .where(Invite.id == invite_id, Invite.expires_at > now, Invite.revoked_at.is_(None))
+        .values(used_at=None)
     )

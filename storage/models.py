@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -74,13 +76,12 @@ class Participant(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     display_name: Mapped[str] = mapped_column(String(100))
     locale: Mapped[str | None] = mapped_column(String(10))
-    coach_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    coach_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
     module_id: Mapped[int | None] = mapped_column(ForeignKey("modules.id"))
     # "active" until the programme ends ("ended") or the person erases their data ("deleted").
     status: Mapped[str] = mapped_column(String(10), default="active")
     privacy_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     bilingual: Mapped[bool] = mapped_column(Boolean, default=False)
-    unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -91,29 +92,51 @@ class Participant(Base):
 
 
 class ChannelIdentity(Base):
-    """A chat on a messenger (Telegram, web chat) bound to a participant."""
+    """A chat on a messenger (Telegram, web chat) bound to one participant or one staff user."""
 
     __tablename__ = "channel_identities"
-    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id"),
+        CheckConstraint("(participant_id IS NULL) <> (staff_id IS NULL)", name="one_owner"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
     channel: Mapped[str] = mapped_column(String(20))
     external_id: Mapped[str] = mapped_column(String(100))
     # What the next free-text message answers, e.g. "ap:reason:12"; None for nothing.
     awaiting: Mapped[str | None] = mapped_column(String(60))
+    # The invite that bound this chat; declining the privacy notice reopens exactly that one.
+    invite_id: Mapped[int | None] = mapped_column(ForeignKey("invites.id", ondelete="SET NULL"))
+    # Set when a send to this chat got "blocked by the user"; cleared when they write again.
+    blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    participant: Mapped[Participant] = relationship(back_populates="identities", lazy="joined")
+    participant: Mapped[Participant | None] = relationship(
+        back_populates="identities", lazy="joined"
+    )
+    staff: Mapped[StaffUser | None] = relationship(lazy="joined")
 
 
 class Invite(Base):
-    """A one-time invite; only the SHA-256 of the token is stored."""
+    """A one-time invite for a participant or a staff user; only the token's SHA-256 is stored."""
 
     __tablename__ = "invites"
+    __table_args__ = (
+        CheckConstraint("(participant_id IS NULL) <> (staff_id IS NULL)", name="one_owner"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE")
+    )
+    # A staff invite links a coach's own chat, for notices and staff commands.
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -130,7 +153,7 @@ class Course(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     module_id: Mapped[int | None] = mapped_column(ForeignKey("modules.id"))
     title: Mapped[str] = mapped_column(String(200))
-    # Participant-facing kind, one of bot.core.labels.KIND_LABELS, e.g. "german_course".
+    # Participant-facing kind, one of bot.plumbing.labels.KIND_LABELS, e.g. "german_course".
     kind: Mapped[str] = mapped_column(String(40))
     location: Mapped[str] = mapped_column(String(300))
     coach_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
@@ -178,7 +201,9 @@ class Enrolment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
-    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), index=True
+    )
     muted: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -194,9 +219,9 @@ class Appointment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
     coach_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
-    # Participant-facing kind, one of bot.core.labels.KIND_LABELS; never the reason why.
+    # Participant-facing kind, one of bot.plumbing.labels.KIND_LABELS; never the reason why.
     kind: Mapped[str] = mapped_column(String(40))
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     location: Mapped[str] = mapped_column(String(300))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -212,25 +237,57 @@ class Appointment(Base):
     coach: Mapped[StaffUser | None] = relationship(lazy="joined")
 
 
+# Priorities: lower goes first. Replies and notices before reminders, reminders before bulk.
+PRIORITY_REPLY, PRIORITY_NOTICE, PRIORITY_REMINDER, PRIORITY_BULK = 0, 1, 5, 9
+
+
 class OutboxMessage(Base):
-    """One outgoing push (reminder, broadcast, notification), sent by the dispatcher."""
+    """One push (reminder, broadcast, notice) to one recipient, rendered when it is sent.
+
+    It holds no text: a template key and its parameters are rendered at send time in the
+    recipient's language of that moment, and the subject (e.g. appointment 12) is checked
+    then, so a reminder for a cancelled appointment is never sent.
+    """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_state_due", "state", "due_at"),)
+    __table_args__ = (
+        CheckConstraint("(participant_id IS NULL) <> (staff_id IS NULL)", name="one_recipient"),
+        # The dispatcher's two questions, answered from small partial indexes.
+        Index(
+            "ix_outbox_due",
+            "priority",
+            "due_at",
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
+        Index(
+            "ix_outbox_lease",
+            "lease_until",
+            sqlite_where=text("state = 'claimed'"),
+            postgresql_where=text("state = 'claimed'"),
+        ),
+        Index("ix_outbox_subject", "subject_type", "subject_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(30))
     participant_id: Mapped[int | None] = mapped_column(
-        ForeignKey("participants.id", ondelete="CASCADE")
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
     )
-    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"))
-    # Rendered text and buttons: {"text": ..., "buttons": [[{"label", "data"}]]}.
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # Makes a producer idempotent, e.g. "reminder:ap:12:24h".
-    dedup_key: Mapped[str | None] = mapped_column(String(120), unique=True)
-    priority: Mapped[int] = mapped_column(Integer, default=5)  # lower goes first
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    # What the push is about, e.g. ("appointment", 12); checked again at send time.
+    subject_type: Mapped[str | None] = mapped_column(String(20))
+    subject_id: Mapped[int | None] = mapped_column(Integer)
+    # A renderer key declared by a feature, e.g. "appointment.answer", and its parameters.
+    template: Mapped[str] = mapped_column(String(60))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    broadcast_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # Makes a producer idempotent, e.g. "reminder:ap:12:24h"; insert-if-absent.
+    dedup_key: Mapped[str | None] = mapped_column(String(160), unique=True)
+    priority: Mapped[int] = mapped_column(Integer, default=PRIORITY_NOTICE)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # pending -> claimed -> sent | failed | blocked | cancelled
+    # pending -> claimed -> sent | failed | blocked | skipped | cancelled
     state: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(60))
@@ -274,6 +331,7 @@ class AuditEntry(Base):
     """Who did what to which record; ids only, never message bodies or names."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.core.invites import NewInvite, create_invite
-from bot.core.router import Router
+from bot.features import FEATURES, welcome
+from bot.features.onboarding.invites import NewInvite, create_invite
 from bot.i18n import compile_catalogs
+from bot.plumbing.router import Router
 from bot.settings import Settings, load_settings
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import Base, Participant, StaffUser
@@ -83,7 +84,7 @@ def settings(database_url: str) -> Settings:
 @pytest.fixture
 def router(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> Router:
     """The core router over the test database."""
-    return Router(settings, sessions)
+    return Router(settings, sessions, FEATURES, welcome)
 
 
 @pytest.fixture
@@ -181,6 +182,22 @@ class TelegramHarness:
         self.router = router
 
 
+def track_handled_updates(application: Any, fake: FakeTelegram) -> None:
+    """Report each update to the fake once every handler (and the error handler) is done.
+
+    A handler in the last group runs after the others, also after one that raised, so the
+    fake knows when all replies to an update were sent instead of waiting for quiet.
+    """
+    from telegram import Update
+    from telegram.ext import TypeHandler
+
+    async def report(update: Update, _context: Any) -> None:
+        fake.mark_handled(update.update_id)
+
+    application.add_handler(TypeHandler(Update, report), group=99)
+    fake.track_handling()
+
+
 @pytest.fixture
 async def telegram(
     fake_telegram: FakeTelegram,  # noqa: F811 - the fixture imported above
@@ -198,8 +215,9 @@ async def telegram(
             "telegram_api_url": fake_telegram.base_url,
         }
     )
-    router = Router(bot_settings, sessions)
+    router = Router(bot_settings, sessions, FEATURES, welcome)
     application = build_application(bot_settings, router)
+    track_handled_updates(application, fake_telegram)
     await _start_telegram(bot_settings, application)
     try:
         yield TelegramHarness(fake_telegram, application, router)

@@ -414,6 +414,12 @@ class FakeUser:
 
     async def press(self, data: str, *, message_id: int | None = None, force: bool = False) -> str:
         """Press the inline button with ``callback_data == data``; returns the query id."""
+        query_id, _update_id = await self._press(data, message_id=message_id, force=force)
+        return query_id
+
+    async def _press(
+        self, data: str, *, message_id: int | None = None, force: bool = False
+    ) -> tuple[str, int]:
         if message_id is not None:
             message = self.fake.message(self.chat_id, message_id)
             if message is None or message.get("deleted"):
@@ -438,7 +444,7 @@ class FakeUser:
             "answered": False,
             "answer": None,
         }
-        await self.fake._dispatch(
+        update_id = await self.fake._dispatch(
             {
                 "callback_query": {
                     "id": query_id,
@@ -449,7 +455,7 @@ class FakeUser:
                 }
             }
         )
-        return query_id
+        return query_id, update_id
 
     async def press_text(self, label: str, *, contains: bool = False) -> str:
         """Press the newest inline button whose text equals (or contains) ``label``."""
@@ -487,8 +493,8 @@ class FakeUser:
     ) -> list[dict[str, Any]]:
         """Send ``text``; return snapshots of bot messages/edits until quiet for ``quiet`` s."""
         mark = len(self.fake.events)
-        await self.send(text)
-        return await self._collect(mark, timeout, quiet)
+        update_id = await self.send(text)
+        return await self._collect(mark, timeout, quiet, update_id)
 
     async def other_and_wait(
         self,
@@ -498,8 +504,8 @@ class FakeUser:
     ) -> list[dict[str, Any]]:
         """Send a non-text message like :meth:`send_other`; return what follows like exchange."""
         mark = len(self.fake.events)
-        await self.send_other(kind)
-        return await self._collect(mark, timeout, quiet)
+        update_id = await self.send_other(kind)
+        return await self._collect(mark, timeout, quiet, update_id)
 
     async def press_and_wait(
         self,
@@ -511,8 +517,8 @@ class FakeUser:
     ) -> list[dict[str, Any]]:
         """Press a button like :meth:`press`; return the following messages/edits like exchange."""
         mark = len(self.fake.events)
-        await self.press(data, **press_kwargs)
-        return await self._collect(mark, timeout, quiet)
+        _query_id, update_id = await self._press(data, **press_kwargs)
+        return await self._collect(mark, timeout, quiet, update_id)
 
     def _events_since(self, mark: int) -> list[dict[str, Any]]:
         return [
@@ -521,9 +527,18 @@ class FakeUser:
             if e["chat_id"] == self.chat_id and e["event"] in ("sent", "edited")
         ]
 
-    async def _collect(self, mark: int, wait: float, quiet: float) -> list[dict[str, Any]]:
+    async def _collect(
+        self, mark: int, wait: float, quiet: float, update_id: int | None = None
+    ) -> list[dict[str, Any]]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
+        handled = self.fake.handled
+        if handled is not None and update_id is not None:
+            # The bot reports when the update is done: no guessing with a quiet time.
+            while update_id not in handled:
+                if not await self.fake._wait_change(deadline):
+                    raise AssertionError(f"update {update_id} not handled within {wait}s")
+            return [e["message"] for e in self._events_since(mark)]
         while not self._events_since(mark):
             if not await self.fake._wait_change(deadline):
                 return []
@@ -584,6 +599,9 @@ class FakeTelegram:
         self.webhook_url = ""
         self.webhook_secret: str | None = None
         self.webhook_deliveries: list[tuple[int, int]] = []
+        # Update ids the bot under test reports as fully handled (see ``track_handling``);
+        # None while nobody reports, and exchanges then wait for a quiet time instead.
+        self.handled: set[int] | None = None
         self._webhook_error: tuple[int, str] | None = None
         self._pending: list[dict[str, Any]] = []
         self._allowed_updates: list[str] | None = None
@@ -710,6 +728,16 @@ class FakeTelegram:
     def callback_answer(self, query_id: str) -> dict[str, Any] | None:
         """The answerCallbackQuery params for a query the fake issued, or None if unanswered."""
         return self._callback_queries[query_id]["answer"]
+
+    def track_handling(self) -> None:
+        """Exchanges wait for the bot's report that an update is handled, not for quiet."""
+        self.handled = set()
+
+    def mark_handled(self, update_id: int) -> None:
+        """The bot under test finished an update: every reply to it has been sent."""
+        if self.handled is not None:
+            self.handled.add(update_id)
+            self._bump()
 
     @property
     def pending_updates(self) -> list[dict[str, Any]]:

@@ -10,8 +10,11 @@ from babel.dates import format_date, get_day_names
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from bot.core.appointments import NOT_FOUND
-from bot.core.errors import STALE_BUTTON
+from bot.features import FEATURES
+from bot.features.appointments.actions import NOT_FOUND
+from bot.outbox.render import render_outbox
+from bot.plumbing.errors import STALE_BUTTON
+from bot.plumbing.routes import Routes
 from storage.models import Appointment, ChannelIdentity, OutboxMessage
 from storage.types import utcnow
 from tests.helpers import ARABIC_SCRIPT, data_of, labels, tr
@@ -51,6 +54,16 @@ async def _appointment(sessions, appointment_id: int) -> Appointment:
 async def _outbox(sessions) -> list[OutboxMessage]:
     async with sessions() as session:
         return list((await session.scalars(select(OutboxMessage))).all())
+
+
+async def _rendered(sessions, row: OutboxMessage) -> str:
+    """The text the row's recipient gets when it is sent now."""
+    async with sessions() as session:
+        rendered = await render_outbox(
+            session, row, routes=Routes(FEATURES), tz=BERLIN, now=utcnow()
+        )
+    assert rendered.reply is not None, rendered.skip_reason
+    return rendered.reply.text
 
 
 @pytest.mark.parametrize("locale", ["de", "ar", "fa", "uk"])
@@ -137,9 +150,10 @@ async def test_confirm_once_edits_the_message_and_notifies_the_coach(
     stored = await _appointment(sessions, appointment.id)
     assert stored.response == "confirmed" and stored.response_at is not None
     [notice] = await _outbox(sessions)
-    assert notice.kind == "coach_notice" and notice.staff_id == participant.coach_id
-    assert notice.payload["text"].startswith("Amina ")
-    assert "Termin" in notice.payload["text"]  # German for the coach
+    assert notice.template == "appointment.answer" and notice.staff_id == participant.coach_id
+    assert (notice.subject_type, notice.subject_id) == ("appointment", appointment.id)
+    text = await _rendered(sessions, notice)
+    assert text.startswith("Amina ") and "bestätigt" in text  # German for the coach
 
     # Pressing ✅ again (an old message, or a redelivered update) changes nothing.
     again = await user.press_and_wait(f"ap:c:{appointment.id}", force=True)
@@ -169,7 +183,9 @@ async def test_cannot_come_with_a_reason(telegram, sessions, member, make_appoin
     assert stored.response_note == "Ich habe einen Termin beim Arzt."
     [notice] = await _outbox(sessions)
     # The reason may be sensitive: it stays in the database, never in a pushed message.
-    assert "Arzt" not in notice.payload["text"] and "kann nicht" in notice.payload["text"]
+    text = await _rendered(sessions, notice)
+    assert "Arzt" not in text and "kann nicht" in text
+    assert "Arzt" not in str(notice.params)
     # The question is closed: the next text is not taken as a reason.
     replies = await user.exchange("Hallo")
     assert replies[0]["text"] == tr(
@@ -208,7 +224,7 @@ async def test_other_time_with_preferred_days(telegram, sessions, member, make_a
     stored = await _appointment(sessions, appointment.id)
     assert stored.response == "reschedule" and stored.preferred_days == "0,2"
     [notice] = await _outbox(sessions)
-    assert notice.payload["event"] == "reschedule"
+    assert notice.params == {"response": "reschedule"}
 
 
 async def test_forged_buttons_change_nothing(

@@ -9,8 +9,8 @@ import pytest
 from babel.dates import format_date
 from sqlalchemy import select
 
-from bot.core.formatting import weekdays
 from bot.i18n import translator
+from bot.plumbing.formatting import weekdays
 from storage.models import Enrolment
 from tests.helpers import ARABIC_SCRIPT, data_of, tr
 

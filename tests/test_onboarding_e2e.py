@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.core.invites import ALREADY_USED, BAD_CODE, EXPIRED
-from bot.core.menu import HELP
-from bot.core.onboarding import NOT_CONNECTED, PRIVACY_NOTICE, TOO_MANY_CODES
+from bot.features.onboarding.chat import NOT_CONNECTED, PRIVACY_NOTICE, TOO_MANY_CODES
+from bot.features.onboarding.invites import ALREADY_USED, BAD_CODE, EXPIRED
 from bot.i18n import LANGUAGES
+from bot.plumbing.menu import HELP_INTRO, HELP_NOT_CONNECTED, HELP_OUTRO
 from storage.models import AuditEntry, ChannelIdentity, Invite, Participant
 from tests.helpers import ARABIC_SCRIPT, CYRILLIC, data_of, labels, tr
 
@@ -155,24 +155,41 @@ async def test_declining_privacy_unbinds_and_keeps_the_link_usable(
 async def test_help_and_language_work_at_any_time(
     telegram, sessions, make_participant, make_invite
 ):
-    """/help and /language answer before joining, during onboarding and after."""
+    """/help and /language answer before joining, during onboarding and after; /help lists
+    only the commands that work for the chat at that moment."""
     user = telegram.fake.user(chat_id=7301, language_code="uk")
     [help_text] = await user.exchange("/help")
-    assert help_text["text"] == tr("uk", HELP)
+    assert help_text["text"].split("\n") == [
+        tr("uk", HELP_NOT_CONNECTED),
+        f"/language – {tr('uk', 'Change the language')}",
+        f"/help – {tr('uk', 'Help')}",
+    ]
     [menu] = await user.exchange("/language")
     assert len(labels(menu)) == len(LANGUAGES)
 
-    participant = await make_participant(accepted=True, locale="de")
+    participant = await make_participant(accepted=True, locale="de", display_name="Olena")
     invite = await make_invite(participant)
     joined = telegram.fake.user(chat_id=7302, language_code="de")
     await joined.exchange(f"/start {invite.token}")
+    [help_text] = await joined.exchange("/help")
+    lines = help_text["text"].split("\n")
+    assert lines[0] == tr("de", HELP_INTRO) and lines[-1] == tr("de", HELP_OUTRO)
+    assert [line.split(" ")[0] for line in lines[1:-1]] == [
+        "/menu",
+        "/appointments",
+        "/courses",
+        "/language",
+        "/privacy",
+        "/help",
+    ]
+    assert f"/appointments – {tr('de', 'My next appointments')}" in lines
     # Accepted already (made so by the factory): /start shows the main menu.
     [menu] = await joined.exchange("/language")
     assert "✓ Deutsch" in labels(menu)
     done, main_menu = await joined.press_and_wait("lang:uk")
     assert done["text"] == tr("uk", "Done. I will write to you in English.")
     assert (await _participant(sessions, participant.id)).locale == "uk"
-    assert main_menu["text"].startswith(tr("uk", "Hello {name}! What do you need?")[:3])
+    assert main_menu["text"] == tr("uk", "Hello {name}! What do you need?", name="Olena")
 
 
 async def test_unfinished_onboarding_is_resumed(telegram, make_participant, make_invite):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from bot.core.schedule import course_sessions, next_session
+from bot.plumbing.schedule import course_sessions, next_session
 from storage.models import Course, CourseException, CourseSlot
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from bot.app import _start_telegram, _stop_telegram
 from bot.channels.telegram import build_application
-from bot.core.router import Router
+from bot.features import FEATURES, welcome
+from bot.plumbing.router import Router
 from bot.web.app import create_app
 from storage.models import Appointment
 from tests.conftest import serve_app
@@ -43,7 +44,7 @@ async def test_webhook_mode_checks_the_secret(
                 "telegram_webhook_secret": SECRET,
             }
         )
-        router = Router(hooked, sessions)
+        router = Router(hooked, sessions, FEATURES, welcome)
         application = build_application(hooked, router)
         holder["app"] = create_app(hooked, sessions, router, application)
         await _start_telegram(hooked, application)

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.core.onboarding import PRIVACY_NOTICE
+from bot.features.onboarding.chat import PRIVACY_NOTICE
 from bot.web.app import create_app
 from storage.models import Appointment, ChannelIdentity
 from tests.helpers import tr
@@ -115,7 +115,7 @@ async def test_calendar_download(web, make_participant, make_invite, make_appoin
 
 
 async def test_health_and_invite_api(web, sessions, make_participant, make_staff):
-    from bot.core.staff import create_staff
+    from bot.features.staff.accounts import create_staff
 
     assert (await web.get("/healthz")).text == "ok"
     async with sessions.begin() as session:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.onboarding import PRIVACY_NOTICE
+from bot.features.onboarding.chat import PRIVACY_NOTICE
 from bot.web.app import create_app
 from tests.conftest import serve_app
 from tests.helpers import tr

@@ -1,4 +1,4 @@
-"""Telegram adapter: python-telegram-bot updates in, neutral replies rendered out."""
+"""Telegram adapter: python-telegram-bot updates in, neutral replies sent out by the sender."""
 
 from __future__ import annotations
 
@@ -10,15 +10,9 @@ import os
 # also silences the deprecation warning raised on every 429 with the old int periods.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-from telegram import (
-    BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputFile,
-    Message,
-    Update,
-)
-from telegram.error import BadRequest, Forbidden, TelegramError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import BotCommand, Message, Update
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -28,14 +22,23 @@ from telegram.ext import (
     filters,
 )
 
-from bot.core.messages import Button, Incoming, Reply
-from bot.core.router import Router
-from bot.i18n import LANGUAGES, match_language, translator
+from bot.channels.telegram_sender import TelegramSender
+from bot.i18n import LANGUAGES, N_, match_language, translator
+from bot.plumbing.delivery import Status
+from bot.plumbing.messages import Incoming, Reply
+from bot.plumbing.router import Router
+from bot.plumbing.routes import Audience
 from bot.settings import Settings
+from storage.identities import mark_blocked
+from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
+CHANNEL = "telegram"
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+SOMETHING_WRONG = N_("Sorry, something went wrong on our side. Please try again in a minute.")
+# What Telegram's command menu shows: what a connected participant can do.
+PUBLISHED = {Audience.ANYONE, Audience.CONNECTED, Audience.PARTICIPANT}
 
 
 def build_application(settings: Settings, router: Router) -> Application:  # type: ignore[type-arg]
@@ -53,6 +56,7 @@ def build_application(settings: Settings, router: Router) -> Application:  # typ
         builder = builder.updater(None)  # updates arrive through our own web route
     application = builder.build()
     application.bot_data["router"] = router
+    application.bot_data["sender"] = TelegramSender(application.bot)
     # Button presses first; then every private message, commands included: the router
     # decides what a command means, so all channels share one set of commands.
     application.add_handler(CallbackQueryHandler(cb_button))
@@ -71,24 +75,24 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     user = update.effective_user
     incoming = Incoming(
-        channel="telegram",
+        channel=CHANNEL,
         chat_id=str(chat.id),
         text=message.text,
         language_code=user.language_code if user else None,
         other=None if message.text is not None else "other",
     )
     replies = await _router(context).handle(incoming)
-    await render(context, chat.id, replies, pressed=None)
+    await send_replies(context, chat.id, replies, pressed=None)
 
 
 async def cb_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A button press: route its (untrusted) data, answer the press, render the replies."""
+    """A button press: route its (untrusted) data, answer the press, send the replies."""
     query = update.callback_query
     if query is None or query.message is None:
         return
     chat_id = query.message.chat.id
     incoming = Incoming(
-        channel="telegram",
+        channel=CHANNEL,
         chat_id=str(chat_id),
         callback=query.data or "",
         language_code=query.from_user.language_code,
@@ -100,47 +104,45 @@ async def cb_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except BadRequest:
         log.info("callback query expired before it was answered")
     pressed = query.message if isinstance(query.message, Message) else None
-    await render(context, chat_id, replies, pressed=pressed)
+    await send_replies(context, chat_id, replies, pressed=pressed)
 
 
-async def render(
+async def send_replies(
     context: ContextTypes.DEFAULT_TYPE,
     chat_id: int,
     replies: list[Reply],
     *,
     pressed: Message | None,
 ) -> None:
-    """Send the replies in order; an `edit` reply replaces the message whose button was pressed."""
-    bot = context.bot
-    try:
-        for reply in replies:
-            markup = _keyboard(reply.buttons)
-            if reply.document is not None:
-                await bot.send_document(
-                    chat_id,
-                    InputFile(reply.document.content, filename=reply.document.filename),
-                    caption=reply.text or None,
-                    reply_markup=markup,
-                )
-            elif reply.edit and pressed is not None and pressed.text is not None:
-                try:
-                    await pressed.edit_text(reply.text, reply_markup=markup)
-                except BadRequest as error:
-                    if "not modified" not in str(error):
-                        raise
-                pressed = None  # one message is edited; further replies are new messages
-            else:
-                await bot.send_message(chat_id, reply.text, reply_markup=markup)
-    except Forbidden:
-        log.info("chat %s blocked the bot; reply dropped", chat_id)
+    """Send the replies in order; an `edit` reply replaces the message whose button was pressed.
+
+    A chat that blocked the bot is marked on its identity; any other failure tells the user.
+    """
+    sender: TelegramSender = context.application.bot_data["sender"]
+    for reply in replies:
+        editable = reply.edit and pressed is not None and pressed.text is not None
+        outcome = await sender.send(
+            chat_id, reply, edit_message_id=pressed.message_id if editable and pressed else None
+        )
+        if editable:
+            pressed = None  # one message is edited; further replies are new messages
+        if outcome.ok:
+            continue
+        if outcome.status is Status.BLOCKED:
+            log.info("a telegram chat blocked the bot; reply dropped")
+            await _mark_blocked(context, chat_id)
+            return
+        log.warning("reply not delivered: %s", outcome.error)
+        text = translator(reply.lang).gettext(SOMETHING_WRONG)
+        with contextlib.suppress(TelegramError):
+            await context.bot.send_message(chat_id, text)
+        return
 
 
-def _keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
-    if not rows:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows]
-    )
+async def _mark_blocked(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+    sessions: async_sessionmaker[AsyncSession] = _router(context).sessions
+    async with sessions.begin() as session:
+        await mark_blocked(session, channel=CHANNEL, external_id=str(chat_id), now=utcnow())
 
 
 def _router(context: ContextTypes.DEFAULT_TYPE) -> Router:
@@ -155,31 +157,29 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     user = update.effective_user
     t = translator(match_language(user.language_code if user else None) or "en")
-    text = t.gettext("Sorry, something went wrong on our side. Please try again in a minute.")
     if update.callback_query is not None:
         with contextlib.suppress(TelegramError):  # it may have been answered already
             await update.callback_query.answer()
     try:
-        await context.bot.send_message(update.effective_chat.id, text)
+        await context.bot.send_message(update.effective_chat.id, t.gettext(SOMETHING_WRONG))
     except TelegramError:
         log.warning("could not tell the user about the error", exc_info=True)
 
 
 async def publish_commands(application: Application) -> None:  # type: ignore[type-arg]
-    """Set the command list shown in Telegram's menu, in each language Telegram knows."""
+    """Set the command list of Telegram's menu, in each language, from the route tables."""
+    commands = _router_of(application).routes.listed_commands(PUBLISHED)
     for language in LANGUAGES:
         code = language.code
         if len(code) != 2:  # Telegram takes two-letter ISO 639-1 codes only
             continue
         t = translator(code)
-        commands = [
-            BotCommand("menu", t.gettext("Main menu")),
-            BotCommand("appointments", t.gettext("My next appointments")),
-            BotCommand("courses", t.gettext("My courses")),
-            BotCommand("language", t.gettext("Change the language")),
-            BotCommand("privacy", t.gettext("What we store about you")),
-            BotCommand("help", t.gettext("Help")),
-        ]
         await application.bot.set_my_commands(
-            commands, language_code=None if code == "en" else code
+            [BotCommand(c.name, t.gettext(c.description)) for c in commands],
+            language_code=None if code == "en" else code,
         )
+
+
+def _router_of(application: Application) -> Router:  # type: ignore[type-arg]
+    router: Router = application.bot_data["router"]
+    return router

@@ -12,8 +12,8 @@ import secrets
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
-from bot.core.messages import Incoming, Reply
-from bot.core.router import Router
+from bot.plumbing.messages import Incoming, Reply
+from bot.plumbing.router import Router
 
 COOKIE = "ww_chat"
 MAX_CHATS = 2000  # transcripts kept in memory; the oldest chat is forgotten first

@@ -19,9 +19,9 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from bot.channels.webchat import COOKIE, WebChat, new_chat_key
-from bot.core.invites import create_invite
-from bot.core.router import Router
-from bot.core.staff import authenticate
+from bot.features.onboarding.invites import create_invite
+from bot.features.staff.accounts import authenticate
+from bot.plumbing.router import Router
 from bot.settings import Settings
 from storage.models import Participant
 from storage.types import utcnow

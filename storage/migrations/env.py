@@ -1,8 +1,13 @@
-"""Alembic environment: runs on a connection handed in by storage.db, or on DATABASE_URL."""
+"""Alembic environment: runs on a connection handed in by storage.db, or on DATABASE_URL.
+
+`wegweiser db upgrade` hands in a connection. The plain `alembic` command reads the URL from
+DATABASE_URL here, because storage imports nothing from the bot (not even its settings).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
 
 from alembic import context
 from sqlalchemy import Connection
@@ -25,10 +30,10 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_from_settings() -> None:
-    from bot.settings import load_settings
     from storage.db import make_engine
 
-    engine = make_engine(load_settings().database_url)
+    url = os.environ.get("DATABASE_URL", "sqlite+aiosqlite:///./wegweiser.db")
+    engine = make_engine(url)
     async with engine.begin() as connection:
         await connection.run_sync(_run)
     await engine.dispose()

@@ -5,7 +5,8 @@ A kind says what, never why: Telegram chats are not end-to-end encrypted.
 
 from __future__ import annotations
 
-from bot.i18n import N_, Translator
+from bot.i18n import N_
+from bot.plumbing.voice import Voice
 
 KIND_LABELS = {
     # Appointments
@@ -24,6 +25,6 @@ KIND_LABELS = {
 GENERIC = N_("Appointment")
 
 
-def kind_label(t: Translator, kind: str) -> str:
+def kind_label(voice: Voice, kind: str) -> str:
     """The translated name of a kind; unknown kinds read as a plain "Appointment"."""
-    return t.gettext(KIND_LABELS.get(kind, GENERIC))
+    return voice._(KIND_LABELS.get(kind, GENERIC))

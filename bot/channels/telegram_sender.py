@@ -1,0 +1,93 @@
+"""The one way anything is sent to Telegram: a Reply in, a typed Outcome out.
+
+Replies use it now; the dispatcher will use it for reminders, notices and broadcasts. It
+never raises for what Telegram answers: 429, 403, 400, timeouts and 5xx become outcomes.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+
+from bot.plumbing.delivery import Outcome, Status
+from bot.plumbing.messages import Button, Reply
+
+log = logging.getLogger(__name__)
+
+
+class TelegramSender:
+    """Sends neutral replies through a python-telegram-bot `Bot`."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(
+        self, chat_id: int | str, reply: Reply, *, edit_message_id: int | None = None
+    ) -> Outcome:
+        """Send (or, with `edit_message_id`, edit in place) one reply; never raises."""
+        markup = keyboard(reply.buttons)
+        try:
+            if reply.document is not None:
+                message = await self.bot.send_document(
+                    chat_id,
+                    InputFile(reply.document.content, filename=reply.document.filename),
+                    caption=reply.text or None,
+                    reply_markup=markup,
+                )
+            elif edit_message_id is not None:
+                try:
+                    edited = await self.bot.edit_message_text(
+                        reply.text,
+                        chat_id=chat_id,
+                        message_id=edit_message_id,
+                        reply_markup=markup,
+                    )
+                except BadRequest as error:
+                    if "not modified" not in str(error):
+                        raise
+                    return Outcome(Status.SENT, message_id=edit_message_id)
+                message_id = edited.message_id if not isinstance(edited, bool) else None
+                return Outcome(Status.SENT, message_id=message_id or edit_message_id)
+            else:
+                message = await self.bot.send_message(chat_id, reply.text, reply_markup=markup)
+        except RetryAfter as error:
+            wait = error.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            return Outcome(Status.RETRY_AFTER, retry_after=seconds, error="429")
+        except Forbidden as error:
+            return Outcome(Status.BLOCKED, error=_short(error))
+        except ChatMigrated as error:
+            return Outcome(Status.BAD_REQUEST, error=_short(error))
+        except BadRequest as error:
+            if "chat not found" in str(error).lower():
+                return Outcome(Status.BLOCKED, error=_short(error))
+            return Outcome(Status.BAD_REQUEST, error=_short(error))
+        except TimedOut as error:
+            return Outcome(Status.TRANSIENT, error=_short(error), ambiguous=True)
+        except (NetworkError, TelegramError) as error:
+            return Outcome(Status.TRANSIENT, error=_short(error))
+        return Outcome(Status.SENT, message_id=message.message_id)
+
+
+def keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
+    """Neutral button rows as an inline keyboard (None for none)."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows]
+    )
+
+
+def _short(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:200]

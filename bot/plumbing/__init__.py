@@ -1,0 +1,1 @@
+"""Channel-neutral plumbing shared by every feature: messages, voice, routes, router."""
