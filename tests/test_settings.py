@@ -65,20 +65,70 @@ def test_cli_prints_one_line_not_a_traceback(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_cli_upgrade_and_invite(tmp_path):
-    """`wegweiser db upgrade` then `wegweiser invite` against a fresh SQLite file."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db"}
-    env.pop("TELEGRAM_BOT_TOKEN", None)
-    run = lambda *args: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=60,
-    )
+def test_cli_upgrade_and_invite(tmp_path, monkeypatch, capsys):
+    """`wegweiser db upgrade`, `admin create`, `invite` and `admin link-chat` on a fresh SQLite
+    file: each printed link carries a token whose hash is stored as an open invite.
+
+    The commands run in this process through `bot.cli.main` (the console script's entry
+    point); the test above covers the interpreter start in a subprocess.
+    """
+    import hashlib
+    import io
+    import sqlite3
+    from types import SimpleNamespace
+
+    from bot.cli import main
+
+    db = tmp_path / "cli.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{db}")
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args: str, stdin: str = "") -> SimpleNamespace:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return SimpleNamespace(returncode=code, stdout=out, stderr=err)
+
     upgraded = run("db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
     assert "up to date" in upgraded.stdout
     missing = run("invite", "42")
     assert missing.returncode == 1 and "no active participant with id 42" in missing.stderr
+
+    created = run(
+        "admin",
+        "create",
+        "--email",
+        "Coach@Example.org",
+        "--name",
+        "Miriam",
+        "--role",
+        "coach",
+        "--password-stdin",
+        stdin="a long enough password\n",
+    )
+    assert created.returncode == 0, created.stderr
+    with sqlite3.connect(db) as connection:
+        connection.execute(
+            "INSERT INTO participants (display_name, coach_id, status, bilingual, created_at)"
+            " VALUES ('Amina', 1, 'active', 0, '2026-11-25 10:00:00')"
+        )
+    invited = run("invite", "1")
+    assert invited.returncode == 0, invited.stderr
+    telegram_link, web_link, valid = invited.stdout.splitlines()
+    token = telegram_link.rsplit("?start=", 1)[1]
+    assert web_link.endswith(f"/chat?start={token}") and valid.startswith("valid until ")
+    linked = run("admin", "link-chat", "--email", "coach@example.org")
+    assert linked.returncode == 0, linked.stderr
+    staff_token = linked.stdout.splitlines()[0].rsplit("?start=", 1)[1]
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute(
+            "SELECT token_hash, participant_id, staff_id, used_at FROM invites ORDER BY id"
+        ).fetchall()
+    assert rows == [
+        (hashlib.sha256(token.encode()).hexdigest(), 1, None, None),
+        (hashlib.sha256(staff_token.encode()).hexdigest(), None, 1, None),
+    ]
+    unknown = run("admin", "link-chat", "--email", "nobody@example.org")
+    assert unknown.returncode == 1 and "no active staff user" in unknown.stderr

@@ -8,9 +8,10 @@ from sqlalchemy import select
 from bot.app import _start_telegram, _stop_telegram
 from bot.channels.telegram import build_application
 from bot.features import FEATURES, welcome
+from bot.plumbing.menu import HELP_NOT_CONNECTED
 from bot.plumbing.router import Router
 from bot.web.app import create_app
-from storage.models import Appointment
+from storage.models import Appointment, ChannelIdentity
 from tests.conftest import serve_app
 from tests.helpers import labels, tr
 
@@ -89,30 +90,50 @@ async def test_a_failed_send_tells_the_user_and_keeps_the_data(
         assert await session.scalar(select(Appointment.response)) == "confirmed"
 
 
-async def test_a_blocked_chat_does_not_crash_the_bot(telegram, make_participant, bind_chat):
+async def test_a_blocked_chat_is_marked_and_unmarked(
+    telegram, sessions, make_participant, bind_chat
+):
+    """A reply that gets 403 marks that chat blocked (not the person); the bot carries on,
+    and the mark goes when the user writes again."""
     participant = await make_participant(accepted=True, locale="de")
     await bind_chat(participant, 9201)
+    await bind_chat(participant, "w-second-chat", channel="web")
     telegram.fake.block(9201)
     blocked = telegram.fake.user(chat_id=9201)
-    await blocked.send("/menu")
-    await telegram.fake.wait_for(lambda f: any(c.status == 403 for c in f.calls_of("sendMessage")))
-    telegram.fake.unblock(9201)
+    assert await blocked.exchange("/menu") == []
+    assert [c.status for c in telegram.fake.calls_of("sendMessage")] == [403]
+    async with sessions() as session:
+        query = select(ChannelIdentity.external_id, ChannelIdentity.blocked_at)
+        marks = {chat: blocked_at for chat, blocked_at in (await session.execute(query)).all()}
+    assert marks["9201"] is not None and marks["w-second-chat"] is None
+
     other = telegram.fake.user(chat_id=9202, language_code="de")
     [answer] = await other.exchange("/help")
-    assert answer["text"]
+    assert answer["text"].startswith(tr("de", HELP_NOT_CONNECTED))
+
+    telegram.fake.unblock(9201)
+    [menu] = await blocked.exchange("/menu")
+    assert tr("de", "📅 My appointments") in labels(menu)
+    async with sessions() as session:
+        assert (
+            await session.scalar(
+                select(ChannelIdentity.blocked_at).where(ChannelIdentity.external_id == "9201")
+            )
+            is None
+        )
 
 
 async def test_replies_survive_telegram_rate_limits(
     telegram, make_participant, bind_chat, make_appointment
 ):
-    """With the fake enforcing 1 msg/s per chat (burst 3), a 7-message answer still arrives."""
+    """With the fake enforcing 1 msg/s per chat (burst 5), a 7-message answer still arrives."""
     participant = await make_participant(accepted=True, locale="de")
     await bind_chat(participant, 9301)
     for day in range(1, 6):
         from datetime import timedelta
 
         await make_appointment(participant, starts_in=timedelta(days=day))
-    telegram.fake.rate_limits(enabled=True, per_chat_per_second=1, per_chat_burst=3)
+    telegram.fake.rate_limits(enabled=True, per_chat_per_second=1, per_chat_burst=5)
     user = telegram.fake.user(chat_id=9301)
     replies = await user.exchange("/appointments", timeout=20.0, quiet=2.5)
     assert len(replies) == 7

@@ -9,7 +9,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.features.onboarding.chat import PRIVACY_NOTICE
+from bot.features.onboarding.chat import NOT_CONNECTED, PRIVACY_NOTICE
+from bot.features.onboarding.invites import BAD_CODE
+from bot.plumbing.errors import STALE_BUTTON
 from bot.web.app import create_app
 from storage.models import Appointment, ChannelIdentity
 from tests.helpers import tr
@@ -83,22 +85,26 @@ async def test_join_and_confirm_in_arabic(
     assert identity.external_id not in web.cookies.get("ww_chat", "")
 
 
-async def test_bad_input_in_the_web_chat(web, make_participant, make_invite):
-    page = await web.get("/chat?start=not-a-token", headers={"accept-language": "uk"})
-    assert (
-        tr(
-            "uk",
-            "This code is not valid. Please check the link from your coach, "
-            "or ask your coach for a new one.",
-        )
-        in page.text
+async def test_bad_input_in_the_web_chat(web, sessions, make_participant, make_invite):
+    """A wrong code, an over-long message and forged button data: a clear answer each,
+    in the browser's language, and nothing stored."""
+    uk = {"accept-language": "uk"}
+    page = await web.get("/chat?start=not-a-token", headers=uk)
+    assert tr("uk", BAD_CODE) in page.text
+    page = await web.post("/chat", data={"text": "y" * 5000}, headers=uk)
+    too_long = tr(
+        "uk", "This message is too long. Please write at most {limit} characters.", limit=1000
     )
-    page = await web.post("/chat", data={"text": "y" * 5000}, headers={"accept-language": "uk"})
-    assert page.status_code == 200
-    page = await web.post("/chat", data={"cb": "x" * 500})
-    assert page.status_code == 200
+    assert page.text.count(too_long) == 1
+    page = await web.post("/chat", data={"cb": "x" * 500}, headers=uk)
+    assert tr("uk", STALE_BUTTON) in page.text
+    # A participant's button from a chat that is not connected: how to connect.
+    page = await web.post("/chat", data={"cb": "ap:c:①"}, headers=uk)
+    assert tr("uk", NOT_CONNECTED) in page.text
     missing = await web.get("/chat/file/999")
     assert missing.status_code == 404
+    async with sessions() as session:
+        assert await session.scalar(select(ChannelIdentity)) is None
 
 
 async def test_calendar_download(web, make_participant, make_invite, make_appointment):

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-
-# Opt in to PTB 22's timedelta time periods now (RetryAfter.retry_after and friends), which
-# also silences the deprecation warning raised on every 429 with the old int periods.
-os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import BotCommand, Message, Update

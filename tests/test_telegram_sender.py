@@ -1,0 +1,85 @@
+"""The Telegram sender: every answer of the Bot API becomes a typed outcome, never an error.
+
+The real python-telegram-bot client talks to the fake over loopback HTTP, without a rate
+limiter in between, so each fault reaches the sender as Telegram would send it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
+from bot.channels.telegram_sender import TelegramSender
+from bot.plumbing.delivery import Status
+from bot.plumbing.messages import Button, Document, Reply
+
+
+@pytest.fixture
+async def sender(fake_telegram) -> AsyncIterator[TelegramSender]:
+    fake_telegram.rate_limits(enabled=False)
+    bot = Bot(
+        fake_telegram.token,
+        base_url=fake_telegram.base_url,
+        request=HTTPXRequest(read_timeout=0.3, connect_timeout=2),
+    )
+    async with bot:
+        yield TelegramSender(bot)
+
+
+REPLY = Reply("Termin morgen", [[Button("✅", "ap:c:1")]])
+
+
+async def test_sent_and_edited(sender, fake_telegram):
+    sent = await sender.send(4001, REPLY)
+    assert sent.status is Status.SENT and sent.message_id is not None
+    [message] = fake_telegram.sent(4001)
+    assert message["text"] == "Termin morgen"
+    assert message["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "ap:c:1"
+    edited = await sender.send(4001, Reply("Bestätigt"), edit_message_id=sent.message_id)
+    assert edited.ok and fake_telegram.sent(4001)[0]["text"] == "Bestätigt"
+    # Editing to the same text is "not modified" for Telegram: delivered all the same.
+    again = await sender.send(4001, Reply("Bestätigt"), edit_message_id=sent.message_id)
+    assert again.ok
+    document = Reply("Kalender", document=Document("a.ics", b"BEGIN:VCALENDAR", "text/calendar"))
+    assert (await sender.send(4001, document)).ok
+
+
+@pytest.mark.parametrize(
+    ("status", "expected", "retry_after"),
+    [
+        (429, Status.RETRY_AFTER, 7.0),
+        (403, Status.BLOCKED, None),
+        (400, Status.BLOCKED, None),  # "chat not found": the chat is gone
+        (500, Status.TRANSIENT, None),
+        (502, Status.TRANSIENT, None),
+    ],
+)
+async def test_faults_become_outcomes(sender, fake_telegram, status, expected, retry_after):
+    fake_telegram.fail_next("sendMessage", status, retry_after=7 if status == 429 else None)
+    outcome = await sender.send(4002, REPLY)
+    assert outcome.status is expected
+    assert outcome.retry_after == retry_after
+    assert not outcome.ok and outcome.error
+    assert fake_telegram.sent(4002) == []
+
+
+async def test_a_refused_message_is_a_bad_request(sender, fake_telegram):
+    outcome = await sender.send(4003, Reply("x" * 5000))  # over Telegram's 4,096 characters
+    assert outcome.status is Status.BAD_REQUEST and "too long" in (outcome.error or "")
+
+
+async def test_a_blocked_chat(sender, fake_telegram):
+    fake_telegram.block(4004)
+    outcome = await sender.send(4004, REPLY)
+    assert outcome.status is Status.BLOCKED
+
+
+async def test_a_timeout_is_transient_and_ambiguous(sender, fake_telegram):
+    """The request may have arrived (the fake still executes it): counted as ambiguous."""
+    fake_telegram.delay_next("sendMessage", 0.6)
+    outcome = await sender.send(4005, REPLY)
+    assert outcome.status is Status.TRANSIENT and outcome.ambiguous
+    await fake_telegram.wait_for(lambda f: f.sent(4005), timeout=5)
