@@ -84,12 +84,14 @@ async def test_someone_elses_course_cannot_be_muted(
     theirs = await make_course(slots=[(1, "13:00", "16:00")], participants=[stranger])
     user = telegram.fake.user(chat_id=8103)
     await user.exchange("/menu")
-    for data in (f"co:m:{theirs.id}", "co:m:x", "co:q:1"):
+    expected = {
+        f"co:m:{theirs.id}": "I cannot find this course. Here are your courses now: /courses",
+        "co:m:x": "This button no longer works. Please use the menu.",
+        "co:q:1": "This button no longer works. Please use the menu.",
+    }
+    for data, message in expected.items():
         replies = await user.press_and_wait(data, force=True)
-        assert replies[0]["text"] in {
-            tr("de", "I cannot find this course. Here are your courses now: /courses"),
-            tr("de", "This button no longer works. Please use the menu."),
-        }
+        assert replies[0]["text"] == tr("de", message), data
     async with sessions() as session:
         muted = (await session.scalars(select(Enrolment.muted))).all()
     assert muted == [False, False]

@@ -1,5 +1,3 @@
-
-
 import os
 
 # Opt in to PTB 22's timedelta time periods (RetryAfter.retry_after and friends) before any

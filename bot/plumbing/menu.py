@@ -57,8 +57,9 @@ def menu_button(voice: Voice) -> list[list[Button]]:
 def help_text(turn: Turn) -> Reply:
     """What this chat can do: only the commands that work for it now."""
     voice, audiences = turn.voice, turn.audiences
+    # The command is isolated so "/menu" keeps its slash in front in right-to-left text.
     lines = [
-        f"/{command.name.lstrip('/')} – {voice._(command.description)}"
+        f"{voice.isolate('/' + command.name)} – {voice._(command.description)}"
         for command in turn.routes.listed_commands(audiences)
     ]
     if audiences == {Audience.ANYONE}:

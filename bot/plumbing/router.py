@@ -24,6 +24,7 @@ from bot.plumbing.turn import Turn
 from bot.plumbing.voice import Voice
 from bot.settings import Settings
 from storage.identities import find_identity
+from storage.models import ChannelIdentity
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -95,15 +96,14 @@ class Router:
                 await session.rollback()
         return replies
 
-    def _voice(self, incoming: Incoming, identity: object, now: datetime) -> Voice:
+    def _voice(self, incoming: Incoming, identity: ChannelIdentity | None, now: datetime) -> Voice:
+        """The chat owner's voice; the client's language before anything is stored."""
         tz = self.settings.tz
         client = match_language(incoming.language_code) or DEFAULT
-        staff = getattr(identity, "staff", None)
-        if staff is not None:
-            return Voice.for_staff(staff, tz=tz, now=now)
-        participant = getattr(identity, "participant", None)
-        if participant is not None:
-            return Voice.for_participant(participant, tz=tz, now=now, fallback=client)
+        if identity is not None and identity.staff is not None:
+            return Voice.for_staff(identity.staff, tz=tz, now=now)
+        if identity is not None and identity.participant is not None:
+            return Voice.for_participant(identity.participant, tz=tz, now=now, fallback=client)
         return Voice.for_language(client, tz=tz, now=now)
 
     async def _dispatch(self, turn: Turn) -> list[Reply]:

@@ -169,7 +169,7 @@ async def cmd_start(turn: Turn) -> list[Reply]:
 
 async def resume(turn: Turn) -> list[Reply]:
     """Show the step the user is at: language and privacy first, then the main menu."""
-    if turn.staff is not None:
+    if turn.staff is not None and turn.staff.active:
         return [menu.main_menu(turn)]
     participant = turn.participant
     if participant is None:
