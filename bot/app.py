@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import uvicorn
@@ -9,8 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.error import InvalidToken, NetworkError
 
 from bot.channels.telegram import ALLOWED_UPDATES, build_application, publish_commands
+from bot.channels.webchat import WebChatSender
 from bot.features import FEATURES, welcome
 from bot.i18n import compile_catalogs
+from bot.outbox.dispatcher import Dispatcher
+from bot.outbox.jobs import build_scheduler
+from bot.plumbing.delivery import Sender
 from bot.plumbing.router import Router
 from bot.settings import ConfigError, Settings
 from bot.web.app import create_app
@@ -44,6 +49,15 @@ async def serve(settings: Settings) -> None:
     router = Router(settings, sessions, FEATURES, welcome)
     telegram = build_application(settings, router) if settings.telegram_bot_token else None
     web = create_app(settings, sessions, router, telegram)
+    senders: dict[str, Sender] = {"web": WebChatSender(web.state.webchat)}
+    if telegram is not None:
+        senders["telegram"] = telegram.bot_data["sender"]
+    dispatcher = Dispatcher(
+        sessions=sessions, routes=router.routes, settings=settings, senders=senders
+    )
+    scheduler = build_scheduler(
+        settings=settings, sessions=sessions, routes=router.routes, dispatcher=dispatcher
+    )
     server = uvicorn.Server(
         uvicorn.Config(
             web,
@@ -59,9 +73,16 @@ async def serve(settings: Settings) -> None:
             await _start_telegram(settings, telegram)
         else:
             log.warning("TELEGRAM_BOT_TOKEN is not set: serving the web chat only")
+        scheduler.start()
         log.info("web server on %s", settings.public_web_url)
         await server.serve()
     finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        async with asyncio.timeout(15):
+            released = await dispatcher.stop()
+        if released:
+            log.info("released %d claimed pushes", released)
         if telegram is not None:
             await _stop_telegram(telegram)
         await engine.dispose()
@@ -79,6 +100,9 @@ async def _start_telegram(settings: Settings, telegram: object) -> None:
         raise ConfigError(f"TELEGRAM_API_URL: cannot reach the Bot API ({error})") from None
     await publish_commands(telegram)
     await telegram.start()
+    if not settings.telegram_receive:
+        log.info("Telegram: sending only (TELEGRAM_RECEIVE=false), another process receives")
+        return
     if settings.webhook_mode:
         await telegram.bot.set_webhook(
             settings.telegram_webhook_url or "",

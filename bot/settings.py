@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,6 +19,49 @@ class ConfigError(Exception):
     """A configuration value is missing or wrong; the message names the variable."""
 
 
+_OFFSET = re.compile(r"^(\d{1,3})([dhm])$")
+
+
+@dataclass(frozen=True)
+class Offset:
+    """How long before a start a reminder goes: `days` keep the wall-clock time."""
+
+    label: str  # "1d", "2h": part of the reminder's dedup key
+    days: int = 0
+    delta: timedelta = timedelta(0)
+
+
+def parse_offsets(value: str) -> list[Offset]:
+    """ "1d,2h,30m" as offsets; ValueError naming the bad part."""
+    offsets = []
+    for part in (p.strip() for p in value.split(",")):
+        match = _OFFSET.match(part)
+        if not match:
+            raise ValueError(f"{part!r} is not an offset like 1d, 2h or 30m")
+        number, unit = int(match.group(1)), match.group(2)
+        if unit == "d":
+            offsets.append(Offset(part, days=number))
+        else:
+            minutes = number * 60 if unit == "h" else number
+            offsets.append(Offset(part, delta=timedelta(minutes=minutes)))
+    return offsets
+
+
+def _clock(value: str) -> time:
+    try:
+        return time.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not a time like 07:30") from None
+
+
+def parse_quiet_hours(value: str) -> tuple[time, time]:
+    """ "21:00-08:00" as two local times."""
+    start, sep, end = value.partition("-")
+    if not sep:
+        raise ValueError("use two times like 21:00-08:00")
+    return _clock(start), _clock(end)
+
+
 class Settings(BaseSettings):
     """All settings of one Wegweiser process; built once and passed down."""
 
@@ -28,12 +73,33 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org/bot"
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: str | None = None
+    # Polling allows one receiver: with several processes, set this false on all but one.
+    telegram_receive: bool = True
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=1, le=65535)
     web_base_url: str | None = None
     timezone: str = "Europe/Berlin"
     invite_valid_days: int = Field(default=14, ge=1, le=90)
     log_level: str = "INFO"
+
+    # Reminders: offsets before the start, "1d" = the day before at the same wall-clock time,
+    # "2h" = two hours before; per appointment kind as JSON, e.g. {"nursing": "2d,1d,2h"}.
+    reminder_offsets: str = "1d,2h"
+    reminder_offsets_by_kind: dict[str, str] = Field(default_factory=dict)
+    quiet_hours: str = "21:00-08:00"  # no reminder in this window; moved earlier instead
+    reminder_catch_up_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    # The dispatcher: how often it looks, how much it takes, how long a claim holds.
+    dispatch_interval_seconds: float = Field(default=1.0, gt=0, le=60)
+    dispatch_batch: int = Field(default=30, ge=1, le=1000)
+    dispatch_lease_seconds: int = Field(default=120, ge=5, le=3600)
+    dispatch_max_attempts: int = Field(default=5, ge=1, le=50)
+    # Telegram's limits: messages per second overall, seconds between two to one chat.
+    telegram_messages_per_second: float = Field(default=30.0, gt=0, le=1000)
+    telegram_seconds_per_chat: float = Field(default=1.0, ge=0, le=60)
+    telegram_chat_burst: int = Field(default=3, ge=1, le=30)
+    coach_digest_time: str = "07:30"
+    unconfirmed_escalation_hours: int = Field(default=24, ge=1, le=24 * 7)
+    outbox_retention_days: int = Field(default=30, ge=1, le=3650)
 
     @field_validator("database_url")
     @classmethod
@@ -79,6 +145,50 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("unknown time zone, e.g. Europe/Berlin") from None
         return value
+
+    @field_validator("reminder_offsets")
+    @classmethod
+    def _offsets_shape(cls, value: str) -> str:
+        """A comma-separated list like "1d,2h,30m"."""
+        parse_offsets(value)
+        return value
+
+    @field_validator("reminder_offsets_by_kind")
+    @classmethod
+    def _offsets_by_kind_shape(cls, value: dict[str, str]) -> dict[str, str]:
+        """Each kind's offsets parse like REMINDER_OFFSETS."""
+        for offsets in value.values():
+            parse_offsets(offsets)
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_shape(cls, value: str) -> str:
+        """Two times, "21:00-08:00"; an empty value switches quiet hours off."""
+        if value:
+            parse_quiet_hours(value)
+        return value
+
+    @field_validator("coach_digest_time")
+    @classmethod
+    def _digest_shape(cls, value: str) -> str:
+        """A time of day, "07:30"."""
+        _clock(value)
+        return value
+
+    def offsets_for(self, kind: str) -> list[Offset]:
+        """The reminder offsets for an appointment kind (or a course: kind "course")."""
+        return parse_offsets(self.reminder_offsets_by_kind.get(kind, self.reminder_offsets))
+
+    @property
+    def quiet(self) -> tuple[time, time] | None:
+        """Quiet hours as (start, end) local times, or None."""
+        return parse_quiet_hours(self.quiet_hours) if self.quiet_hours else None
+
+    @property
+    def digest_at(self) -> time:
+        """When the coaches' daily digest goes out, local time."""
+        return _clock(self.coach_digest_time)
 
     @cached_property
     def tz(self) -> ZoneInfo:

@@ -294,7 +294,22 @@ class OutboxMessage(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(200))
+    # Sends that timed out and may have arrived anyway: a duplicate is possible for these.
+    ambiguous: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DeliveryCount(Base):
+    """Counts of finished pushes per day, template and outcome, kept after rows are pruned."""
+
+    __tablename__ = "delivery_counts"
+    __table_args__ = (UniqueConstraint("day", "template", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    template: Mapped[str] = mapped_column(String(60))
+    state: Mapped[str] = mapped_column(String(10))
+    count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ContentEntry(Base):

@@ -213,6 +213,9 @@ async def telegram(
         update={
             "telegram_bot_token": fake_telegram.token,
             "telegram_api_url": fake_telegram.base_url,
+            # The fake's limits are off here; tests of pacing switch both on.
+            "telegram_messages_per_second": 1000.0,
+            "telegram_seconds_per_chat": 0.0,
         }
     )
     router = Router(bot_settings, sessions, FEATURES, welcome)

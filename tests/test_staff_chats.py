@@ -113,7 +113,7 @@ async def test_the_coach_notice_renders_in_the_coachs_current_language(
     async with sessions() as session:
         fresh = await session.get(OutboxMessage, row.id)
         skipped = await render_outbox(session, fresh, routes=routes, tz=BERLIN, now=utcnow())
-    assert skipped.reply is None and skipped.skip_reason == "subject no longer valid"
+    assert skipped.reply is None and skipped.skip_reason == "appointment deleted"
 
 
 async def test_an_appointment_renders_for_a_participant_outside_any_update(

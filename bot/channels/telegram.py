@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import BotCommand, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
+    BaseUpdateProcessor,
     CallbackQueryHandler,
     ContextTypes,
     MessageHandler,
     filters,
 )
 
+from bot.channels.telegram_pacing import PacedRateLimiter
 from bot.channels.telegram_sender import TelegramSender
 from bot.i18n import LANGUAGES, N_, match_language, translator
+from bot.plumbing.blocked import record_blocked
 from bot.plumbing.delivery import Status
 from bot.plumbing.messages import Incoming, Reply
+from bot.plumbing.pacer import Pacer
 from bot.plumbing.router import Router
 from bot.plumbing.routes import Audience
 from bot.settings import Settings
-from storage.identities import mark_blocked
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -36,16 +41,69 @@ SOMETHING_WRONG = N_("Sorry, something went wrong on our side. Please try again 
 PUBLISHED = {Audience.ANYONE, Audience.CONNECTED, Audience.PARTICIPANT}
 
 
-def build_application(settings: Settings, router: Router) -> Application:  # type: ignore[type-arg]
-    """The python-telegram-bot application with every handler wired, in order."""
+class PerChatUpdates(BaseUpdateProcessor):
+    """Updates of different chats are handled concurrently, those of one chat in order.
+
+    PTB starts a task per update in arrival order; the per-chat lock is fair (FIFO), so a
+    chat's second message waits for its first, while other chats carry on. One chat's long
+    answer or a rate-limit pause therefore never stalls the others.
+    """
+
+    def __init__(self, max_concurrent_updates: int = 64) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int | None, asyncio.Lock] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Run the update's handling under its chat's lock."""
+        chat = (
+            update.effective_chat.id
+            if isinstance(update, Update) and update.effective_chat
+            else None
+        )
+        lock = self._locks.setdefault(chat, asyncio.Lock())
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            if not lock.locked() and self._locks.get(chat) is lock:
+                del self._locks[chat]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+
+def make_pacer(settings: Settings) -> Pacer:
+    """The pacer for Telegram's limits as the settings give them."""
+    return Pacer(
+        settings.telegram_messages_per_second,
+        settings.telegram_seconds_per_chat,
+        settings.telegram_chat_burst,
+    )
+
+
+def build_application(
+    settings: Settings, router: Router, pacer: Pacer | None = None
+) -> Application:  # type: ignore[type-arg]
+    """The python-telegram-bot application with every handler wired, in order.
+
+    Every send waits for `pacer` (Telegram's limits, replies first); the dispatcher shares
+    it, so pushes and replies never exceed the limits together.
+    """
     assert settings.telegram_bot_token, "build_application needs TELEGRAM_BOT_TOKEN"
     api_url = settings.telegram_api_url.rstrip("/")
+    pacer = pacer or Pacer(
+        settings.telegram_messages_per_second, settings.telegram_seconds_per_chat
+    )
     builder = (
         Application.builder()
         .token(settings.telegram_bot_token)
         .base_url(api_url)
         .base_file_url(api_url.removesuffix("/bot") + "/file/bot")
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(PacedRateLimiter(pacer))
+        .concurrent_updates(PerChatUpdates())
     )
     if settings.webhook_mode:
         builder = builder.updater(None)  # updates arrive through our own web route
@@ -137,7 +195,7 @@ async def send_replies(
 async def _mark_blocked(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
     sessions: async_sessionmaker[AsyncSession] = _router(context).sessions
     async with sessions.begin() as session:
-        await mark_blocked(session, channel=CHANNEL, external_id=str(chat_id), now=utcnow())
+        await record_blocked(session, channel=CHANNEL, external_id=str(chat_id), now=utcnow())
 
 
 def _router(context: ContextTypes.DEFAULT_TYPE) -> Router:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import (
@@ -19,6 +20,7 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
+from telegram.ext import ExtBot
 
 from bot.plumbing.delivery import Outcome, Status
 from bot.plumbing.messages import Button, Reply
@@ -33,10 +35,22 @@ class TelegramSender:
         self.bot = bot
 
     async def send(
-        self, chat_id: int | str, reply: Reply, *, edit_message_id: int | None = None
+        self,
+        chat_id: int | str,
+        reply: Reply,
+        *,
+        edit_message_id: int | None = None,
+        priority: int = 0,
     ) -> Outcome:
-        """Send (or, with `edit_message_id`, edit in place) one reply; never raises."""
+        """Send (or, with `edit_message_id`, edit in place) one reply; never raises.
+
+        `priority` 0 is a reply (retried after a 429); anything else is a push, whose 429
+        comes back as RETRY_AFTER for the dispatcher to reschedule.
+        """
         markup = keyboard(reply.buttons)
+        extra: dict[str, Any] = {}
+        if isinstance(self.bot, ExtBot) and priority:
+            extra["rate_limit_args"] = {"priority": priority, "retries": 0}
         try:
             if reply.document is not None:
                 message = await self.bot.send_document(
@@ -44,6 +58,7 @@ class TelegramSender:
                     InputFile(reply.document.content, filename=reply.document.filename),
                     caption=reply.text or None,
                     reply_markup=markup,
+                    **extra,
                 )
             elif edit_message_id is not None:
                 try:
@@ -60,7 +75,9 @@ class TelegramSender:
                 message_id = edited.message_id if not isinstance(edited, bool) else None
                 return Outcome(Status.SENT, message_id=message_id or edit_message_id)
             else:
-                message = await self.bot.send_message(chat_id, reply.text, reply_markup=markup)
+                message = await self.bot.send_message(
+                    chat_id, reply.text, reply_markup=markup, **extra
+                )
         except RetryAfter as error:
             wait = error.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)

@@ -12,6 +12,7 @@ import secrets
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
+from bot.plumbing.delivery import Outcome, Status
 from bot.plumbing.messages import Incoming, Reply
 from bot.plumbing.router import Router
 
@@ -103,9 +104,28 @@ class WebChat:
                 continue
             transcript.entries.append(Entry(next(self._ids), "bot", reply.text, reply))
 
+    def push(self, chat_id: str, reply: Reply) -> None:
+        """A push (reminder, notice) for a browser chat, shown when the page is next opened."""
+        transcript = self._transcripts.get(chat_id)
+        if transcript is None:
+            transcript = self._transcripts[chat_id] = Transcript()
+        transcript.entries.append(Entry(next(self._ids), "bot", reply.text, reply))
+
     def document(self, key: str, entry_id: int) -> Reply | None:
         """The reply with a file on entry `entry_id`, for download."""
         for entry in self.transcript(key).entries:
             if entry.id == entry_id and entry.reply is not None and entry.reply.document:
                 return entry.reply
         return None
+
+
+class WebChatSender:
+    """The dispatcher's way into the web chat: pushes wait in the transcript (in memory)."""
+
+    def __init__(self, chat: WebChat) -> None:
+        self.chat = chat
+
+    async def send(self, chat_id: str, reply: Reply, *, priority: int = 0) -> Outcome:
+        """Append the push to that browser's transcript."""
+        self.chat.push(chat_id, reply)
+        return Outcome(Status.SENT)

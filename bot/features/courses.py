@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from itertools import groupby
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_
@@ -13,15 +14,74 @@ from bot.plumbing.errors import UserError
 from bot.plumbing.formatting import clock, long_date, weekdays, when
 from bot.plumbing.labels import kind_label
 from bot.plumbing.messages import Button, Reply
-from bot.plumbing.routes import ButtonRoute, Command, Feature, MenuEntry, ident
-from bot.plumbing.schedule import next_session
+from bot.plumbing.reminders import ReminderPolicy
+from bot.plumbing.routes import (
+    ButtonRoute,
+    Command,
+    Feature,
+    Job,
+    JobContext,
+    MenuEntry,
+    Skip,
+    ident,
+)
+from bot.plumbing.schedule import course_sessions, next_session
 from bot.plumbing.turn import Turn
 from bot.plumbing.voice import Voice
 from storage import audit
 from storage.appointments import enrolments_of, get_enrolment
-from storage.models import Enrolment, Participant
+from storage.models import PRIORITY_REMINDER, Enrolment, OutboxMessage, Participant
+from storage.outbox import cancel_pending, enqueue
+
+REMINDER = "course.reminder"
+PLAN_AHEAD = timedelta(days=2)  # sessions starting within this window get their reminders
 
 # ---------------------------------------------------------------- actions
+
+
+async def plan_course_reminders(
+    session: AsyncSession,
+    *,
+    policy: ReminderPolicy,
+    now: datetime,
+    participant_id: int | None = None,
+    course_id: int | None = None,
+) -> int:
+    """Reminders for the coming sessions of every (or one) unmuted enrolment; rows added."""
+    query = (
+        select(Enrolment)
+        .join(Participant, Participant.id == Enrolment.participant_id)
+        .where(
+            Enrolment.muted.is_(False),
+            Participant.status == "active",
+            Participant.privacy_accepted_at.is_not(None),
+        )
+    )
+    if participant_id is not None:
+        query = query.where(Enrolment.participant_id == participant_id)
+    if course_id is not None:
+        query = query.where(Enrolment.course_id == course_id)
+    added = 0
+    for enrolment in (await session.scalars(query)).unique().all():
+        course = enrolment.course
+        for meeting in course_sessions(course, now, now + PLAN_AHEAD, policy.tz):
+            starts = meeting.starts_at.astimezone(UTC).isoformat()
+            for label, due in policy.due_times("course", meeting.starts_at):
+                if due <= now:
+                    continue
+                key = f"reminder:co:{course.id}:{starts}:{enrolment.participant_id}:{label}"
+                made = await enqueue(
+                    session,
+                    template=REMINDER,
+                    participant_id=enrolment.participant_id,
+                    subject=("course", course.id),
+                    params={"starts_at": starts, "offset": label},
+                    dedup_key=key,
+                    due_at=due,
+                    priority=PRIORITY_REMINDER,
+                )
+                added += made is not None
+    return added
 
 
 async def mute_course(
@@ -31,6 +91,7 @@ async def mute_course(
     course_id: int,
     muted: bool,
     now: datetime,
+    policy: ReminderPolicy | None = None,
 ) -> Enrolment:
     """Turn one of the participant's own courses' reminders off (or on again)."""
     if participant.status != "active":
@@ -53,7 +114,59 @@ async def mute_course(
         object_type="course",
         object_id=enrolment.course_id,
     )
+    subject = ("course", enrolment.course_id)
+    if muted:
+        await cancel_pending(
+            session, subject=subject, template=REMINDER, participant_id=participant.id
+        )
+    elif policy is not None:
+        await session.flush()
+        await plan_course_reminders(
+            session, policy=policy, now=now, participant_id=participant.id, course_id=course_id
+        )
     return enrolment
+
+
+async def sweep(context: JobContext) -> int:
+    """Plan the reminders of the next sessions of every course; only what is missing."""
+    policy = ReminderPolicy.from_settings(context.settings)
+    async with context.sessions.begin() as session:
+        return await plan_course_reminders(session, policy=policy, now=context.now)
+
+
+async def course_reminder(session: AsyncSession, voice: Voice, row: OutboxMessage) -> Reply:
+    """Outbox `course.reminder`: the session, where, and a button to mute the course."""
+    starts_at = datetime.fromisoformat(str(row.params.get("starts_at")))
+    enrolment = await get_enrolment(
+        session, participant_id=row.participant_id or 0, course_id=row.subject_id or 0
+    )
+    if enrolment is None:
+        raise Skip("not enrolled any more")
+    if enrolment.muted:
+        raise Skip("course muted")
+    if starts_at <= voice.now:
+        raise Skip("session started")
+    course = enrolment.course
+    meeting = next(
+        (
+            found
+            for found in course_sessions(
+                course, starts_at, starts_at + timedelta(minutes=1), voice.tz
+            )
+            if found.starts_at == starts_at
+        ),
+        None,
+    )
+    if meeting is None:
+        raise Skip("session cancelled")
+    lines = [
+        "⏰ " + voice._("Reminder of your course:"),
+        f"📚 {kind_label(voice, course.kind)} ({voice.isolate(course.title)})",
+        f"🕒 {when(voice, meeting.starts_at, meeting.ends_at)}",
+        f"📍 {voice.isolate(course.location)}",
+    ]
+    button = Button(voice._("🔕 Turn reminders off"), f"co:m:{course.id}")
+    return voice.reply("\n".join(lines), [[button]])
 
 
 # ---------------------------------------------------------------- rendering
@@ -121,7 +234,12 @@ async def _set_muted(turn: Turn, course_id: int, *, muted: bool) -> list[Reply]:
     participant = turn.participant
     assert participant is not None
     enrolment = await mute_course(
-        turn.session, participant=participant, course_id=course_id, muted=muted, now=turn.now
+        turn.session,
+        participant=participant,
+        course_id=course_id,
+        muted=muted,
+        now=turn.now,
+        policy=ReminderPolicy.from_settings(turn.settings),
     )
     toast = turn._("Reminders off 🔕") if muted else turn._("Reminders on 🔔")
     return [render_course(turn.voice, enrolment, edit=True, toast=toast)]
@@ -136,4 +254,6 @@ FEATURE = Feature(
         ButtonRoute("co:u", cb_unmute, (ident,)),
     ),
     menu=(MenuEntry(N_("📚 My courses"), "mn:co", row=1),),
+    templates={REMINDER: course_reminder},
+    jobs=(Job("course reminders", sweep, every=300),),
 )

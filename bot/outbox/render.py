@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.plumbing.messages import Reply
-from bot.plumbing.routes import Routes
+from bot.plumbing.routes import Routes, Skip
 from bot.plumbing.voice import Voice
 from storage.models import OutboxMessage, Participant, StaffUser
 
@@ -43,5 +43,8 @@ async def render_outbox(
         if participant is None or participant.status == "deleted":
             return Rendered(None, "participant erased")
         voice = Voice.for_participant(participant, tz=tz, now=now)
-    reply = await template(session, voice, row)
+    try:
+        reply = await template(session, voice, row)
+    except Skip as skip:
+        return Rendered(None, skip.reason)
     return Rendered(reply, None if reply is not None else "subject no longer valid")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Protocol
+
+from bot.plumbing.messages import Reply
 
 
 class Status(enum.Enum):
@@ -30,3 +33,12 @@ class Outcome:
     def ok(self) -> bool:
         """True when the message was delivered."""
         return self.status is Status.SENT
+
+
+class Sender(Protocol):
+    """Sends one rendered message to one chat of a channel; never raises for the platform's
+    answers. `priority` orders sends in the channel's pacer (0 = a reply)."""
+
+    async def send(self, chat_id: str, reply: Reply, *, priority: int = 0) -> Outcome:
+        """Send `reply` to `chat_id`."""
+        ...

@@ -11,6 +11,7 @@ import enum
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.i18n import BY_CODE
@@ -33,6 +34,14 @@ class Audience(enum.Enum):
     CONNECTED = "connected"  # an onboarded participant or a linked staff user
     PARTICIPANT = "participant"  # a connected participant who accepted the privacy notice
     STAFF = "staff"  # a chat linked to a staff user
+
+
+class Skip(Exception):
+    """Raised by an outbox template: this push must not be sent; `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class BadArgument(ValueError):
@@ -123,9 +132,31 @@ class MenuEntry:
     audience: Audience = Audience.PARTICIPANT
 
 
+JobFunction = Callable[["JobContext"], Awaitable[int]]
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a periodic job gets: a session factory, the settings, the moment it runs."""
+
+    sessions: Any  # async_sessionmaker[AsyncSession]
+    settings: Any  # bot.settings.Settings
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Job:
+    """A periodic job: every `every` seconds, or daily at the time of setting `daily_at`."""
+
+    name: str
+    run: JobFunction
+    every: float | None = None
+    daily_at: str | None = None  # the name of a Settings attribute holding "HH:MM"
+
+
 @dataclass(frozen=True)
 class Feature:
-    """Everything one feature answers and renders."""
+    """Everything one feature answers, renders and runs."""
 
     name: str
     commands: Sequence[Command] = ()
@@ -133,6 +164,7 @@ class Feature:
     answers: Sequence[AnswerRoute] = ()
     menu: Sequence[MenuEntry] = ()
     templates: Mapping[str, Template] = field(default_factory=dict)
+    jobs: Sequence[Job] = ()
 
 
 @dataclass(frozen=True)
@@ -162,6 +194,7 @@ class Routes:
             for key, template in feature.templates.items():
                 _add(self.templates, key, template, feature)
         self.menu = tuple(entry for feature in self.features for entry in feature.menu)
+        self.jobs = tuple(job for feature in self.features for job in feature.jobs)
 
     def listed_commands(self, audiences: set[Audience]) -> list[Command]:
         """Commands for these audiences in /help and menu order."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.features.appointments import chat, render
+from bot.features.appointments import chat, planning, render
 from bot.features.appointments.actions import ANSWER_NOTICE
 from bot.i18n import N_
 from bot.plumbing.routes import (
@@ -10,6 +10,7 @@ from bot.plumbing.routes import (
     ButtonRoute,
     Command,
     Feature,
+    Job,
     MenuEntry,
     ident,
     ident_or,
@@ -34,5 +35,15 @@ FEATURE = Feature(
     ),
     answers=(AnswerRoute("ap:reason", chat.answer_reason),),
     menu=(MenuEntry(N_("📅 My appointments"), "mn:ap", row=0),),
-    templates={ANSWER_NOTICE: render.answer_notice},
+    templates={
+        ANSWER_NOTICE: render.answer_notice,
+        planning.REMINDER: render.appointment_reminder,
+        planning.UNCONFIRMED: render.appointment_unconfirmed,
+        planning.CHANGED: render.appointment_changed,
+        planning.DIGEST: render.coach_digest,
+    },
+    jobs=(
+        Job("appointment reminders", planning.sweep, every=300),
+        Job("coach digest", planning.digest, daily_at="coach_digest_time"),
+    ),
 )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.appointments.actions import WORKDAYS, Item, preferred_days
@@ -12,6 +14,7 @@ from bot.plumbing.formatting import moment, relative_day, weekdays, when
 from bot.plumbing.labels import kind_label
 from bot.plumbing.menu import menu_button
 from bot.plumbing.messages import Button, Reply
+from bot.plumbing.routes import Skip
 from bot.plumbing.schedule import Session
 from bot.plumbing.voice import Voice
 from storage.models import Appointment, OutboxMessage, Participant
@@ -163,12 +166,135 @@ def render_answer_notice(
 
 async def answer_notice(session: AsyncSession, voice: Voice, row: OutboxMessage) -> Reply | None:
     """Outbox template `appointment.answer`: the notice rendered at send time, or None."""
-    if row.subject_type != "appointment" or row.subject_id is None:
-        return None
-    appointment = await session.get(Appointment, row.subject_id)
-    if appointment is None:
-        return None
-    participant = await session.get(Participant, appointment.participant_id)
-    if participant is None:
-        return None
+    appointment, participant = await _subject(session, row)
     return render_answer_notice(voice, appointment, participant, str(row.params.get("response")))
+
+
+# ---------------------------------------------------------------- pushes, at send time
+
+
+async def _subject(session: AsyncSession, row: OutboxMessage) -> tuple[Appointment, Participant]:
+    appointment = (
+        await session.get(Appointment, row.subject_id) if row.subject_id is not None else None
+    )
+    if appointment is None:
+        raise Skip("appointment deleted")
+    participant = await session.get(Participant, appointment.participant_id)
+    if participant is None or participant.status == "deleted":
+        raise Skip("participant erased")
+    return appointment, participant
+
+
+def _planned_start_kept(appointment: Appointment, row: OutboxMessage) -> None:
+    if row.params.get("starts_at") != appointment.starts_at.isoformat():
+        raise Skip("appointment moved")
+
+
+async def appointment_reminder(
+    session: AsyncSession, voice: Voice, row: OutboxMessage
+) -> Reply | None:
+    """Outbox `appointment.reminder`: when, where, with whom, with ✅ / ❌ / 🔁."""
+    appointment, participant = await _subject(session, row)
+    if appointment.cancelled_at is not None:
+        raise Skip("appointment cancelled")
+    _planned_start_kept(appointment, row)
+    if appointment.starts_at <= voice.now:
+        raise Skip("appointment started")
+    if appointment.response == "declined":
+        raise Skip("participant declined")
+    if participant.status != "active" or participant.privacy_accepted_at is None:
+        raise Skip("participant not active")
+    card = render_appointment(voice, appointment)
+    # TRANSLATORS: first line of a reminder; the appointment follows below it.
+    text = "⏰ " + voice._("Reminder of your appointment:") + "\n" + card.text
+    return voice.reply(text, card.buttons)
+
+
+async def appointment_changed(
+    session: AsyncSession, voice: Voice, row: OutboxMessage
+) -> Reply | None:
+    """Outbox `appointment.changed`: staff planned, moved or cancelled an appointment."""
+    appointment, _participant = await _subject(session, row)
+    change = row.params.get("change")
+    if change == "cancelled":
+        if appointment.cancelled_at is None:
+            raise Skip("appointment no longer cancelled")
+        lines = [
+            # TRANSLATORS: to a participant; the cancelled appointment follows below.
+            "❌ " + voice._("This appointment was cancelled:"),
+            f"📅 {kind_label(voice, appointment.kind)}",
+            f"🕒 {when(voice, appointment.starts_at, appointment.ends_at)}",
+        ]
+        return voice.reply("\n".join(lines), menu_button(voice))
+    if appointment.cancelled_at is not None:
+        raise Skip("appointment cancelled")
+    _planned_start_kept(appointment, row)
+    if appointment.starts_at <= voice.now:
+        raise Skip("appointment started")
+    headline = {
+        "new": "📅 " + voice._("You have a new appointment:"),
+        "moved": "🔁 " + voice._("Your appointment has a new time:"),
+    }.get(str(change))
+    if headline is None:
+        raise Skip(f"unknown change {change}")
+    card = render_appointment(voice, appointment)
+    return voice.reply(headline + "\n" + card.text, card.buttons)
+
+
+async def appointment_unconfirmed(
+    session: AsyncSession, voice: Voice, row: OutboxMessage
+) -> Reply | None:
+    """Outbox `appointment.unconfirmed`, to the coach: no answer yet, the start is near."""
+    appointment, participant = await _subject(session, row)
+    if appointment.cancelled_at is not None or appointment.starts_at <= voice.now:
+        raise Skip("appointment cancelled or started")
+    _planned_start_kept(appointment, row)
+    if appointment.response is not None:
+        raise Skip("participant answered")
+    # TRANSLATORS: to the coach (staff); {name} is a participant, {when} date and time.
+    text = voice._(
+        "{name} has not answered yet for the appointment on {when}.",
+        name=voice.isolate(participant.display_name),
+        when=moment(voice, appointment.starts_at),
+    )
+    return voice.reply("⚠️ " + text)
+
+
+# TRANSLATORS: to the coach (staff): a participant's answer in the daily list.
+ANSWERS = {
+    None: N_("no answer yet"),
+    "confirmed": N_("confirmed"),
+    "declined": N_("cannot come"),
+    "reschedule": N_("asks for another time"),
+}
+
+
+async def coach_digest(session: AsyncSession, voice: Voice, row: OutboxMessage) -> Reply | None:
+    """Outbox `coach.digest`: the coach's appointments of today and tomorrow with answers."""
+    day = date.fromisoformat(str(row.params["day"]))
+    start = datetime.combine(day, datetime.min.time(), voice.tz)
+    rows = (
+        await session.execute(
+            select(Appointment, Participant)
+            .join(Participant, Participant.id == Appointment.participant_id)
+            .where(
+                Appointment.coach_id == row.staff_id,
+                Appointment.starts_at >= start,
+                Appointment.starts_at < start + timedelta(days=2),
+                Appointment.cancelled_at.is_(None),
+                Participant.status != "deleted",
+            )
+            .order_by(Appointment.starts_at)
+        )
+    ).all()
+    if not rows:
+        raise Skip("no appointments")
+    # TRANSLATORS: to the coach (staff): heading of the daily list of appointments.
+    lines = [voice._("Your appointments today and tomorrow:")]
+    for appointment, participant in rows:
+        answer = voice._(ANSWERS.get(appointment.response, ANSWERS[None]))
+        lines.append(
+            f"• {voice.isolate(moment(voice, appointment.starts_at))} – "
+            f"{voice.isolate(participant.display_name)}: {answer}"
+        )
+    return voice.reply("\n".join(lines))

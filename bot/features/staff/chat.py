@@ -4,17 +4,43 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_
 from bot.plumbing.errors import UserError
 from bot.plumbing.messages import Button, Reply
+from bot.plumbing.routes import Skip
 from bot.plumbing.turn import Turn
+from bot.plumbing.voice import Voice
 from storage import audit
 from storage.identities import unbind_identity
-from storage.models import ChannelIdentity
+from storage.models import ChannelIdentity, OutboxMessage, Participant
 
 UNLINK = "st:unlink"
+
+
+async def blocked_notice(session: AsyncSession, voice: Voice, row: OutboxMessage) -> Reply:
+    """Outbox `participant.blocked`, to the coach: reminders cannot reach this person."""
+    participant = await session.get(Participant, row.subject_id or 0)
+    if participant is None or participant.status == "deleted":
+        raise Skip("participant erased")
+    still_blocked = await session.scalar(
+        select(ChannelIdentity.id).where(
+            ChannelIdentity.participant_id == participant.id,
+            ChannelIdentity.channel == row.params.get("channel"),
+            ChannelIdentity.blocked_at.is_not(None),
+        )
+    )
+    if still_blocked is None:
+        raise Skip("chat unblocked again")
+    # TRANSLATORS: to the coach (staff); {name} is a participant.
+    text = voice._(
+        "{name} has blocked the bot. Reminders cannot reach them there. "
+        "Please contact them another way.",
+        name=voice.isolate(participant.display_name),
+    )
+    return voice.reply("⚠️ " + text)
 
 
 async def unlink_staff_chat(

@@ -1,0 +1,143 @@
+"""One pacer for everything sent to a platform: stay under its limits instead of provoking
+429s, and hand out the next free slot by priority (replies, then notices, then reminders,
+then bulk), so a broadcast never delays an answer.
+
+Limits: `per_second` messages overall, and per chat one message every `per_chat` seconds
+with a burst of `chat_burst` (Telegram tolerates a short burst in one chat; the fake Bot API
+enforces the same bucket). `hold(seconds)` stops every send for the time the platform asked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+from collections.abc import Callable, Hashable
+
+
+class Pacer:
+    """Grants send slots at a steady rate, highest priority (lowest number) first."""
+
+    def __init__(
+        self,
+        per_second: float,
+        per_chat: float,
+        chat_burst: int = 1,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.interval = 1.0 / per_second
+        self.per_chat = per_chat
+        self.chat_burst = max(chat_burst, 1)
+        self._clock = clock
+        self._next_slot = 0.0
+        self._held_until = 0.0
+        # Per chat: (tokens, when counted); a token comes back every `per_chat` seconds.
+        self._chat_tokens: dict[Hashable, tuple[float, float]] = {}
+        self._waiting: list[tuple[int, int, Hashable, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+        self._wake: asyncio.Event | None = None
+        self._pump: asyncio.Task[None] | None = None
+
+    def _now(self) -> float:
+        return self._clock() if self._clock else asyncio.get_running_loop().time()
+
+    async def acquire(self, chat: Hashable, priority: int = 0) -> None:
+        """Wait for this chat's next slot; lower `priority` numbers go first."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (priority, next(self._order), chat, future))
+        self._start()
+        try:
+            await future
+        except asyncio.CancelledError:
+            if not future.done():
+                future.cancel()
+            raise
+
+    def hold(self, seconds: float) -> None:
+        """The platform said "retry after": nothing is sent before that time has passed."""
+        self._held_until = max(self._held_until, self._now() + seconds)
+        self._start()
+
+    @property
+    def held_for(self) -> float:
+        """Seconds until sending may resume (0 when not held)."""
+        return max(0.0, self._held_until - self._now())
+
+    def _start(self) -> None:
+        if self._wake is None:
+            self._wake = asyncio.Event()
+        self._wake.set()
+        if self._pump is None or self._pump.done():
+            self._pump = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        while True:
+            self._drop_cancelled()
+            if not self._waiting:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), 30)
+                except TimeoutError:
+                    if not self._waiting:
+                        return  # idle: the next acquire starts a new pump
+                continue
+            now = self._now()
+            start = max(self._next_slot, self._held_until)
+            if now < start:
+                await self._sleep(start - now)
+                continue
+            granted = self._grant(now)
+            if granted is None:
+                ready = min(self._chat_ready_at(chat, now) for _, _, chat, _ in self._waiting)
+                await self._sleep(max(ready - now, 0.001))
+
+    def _grant(self, now: float) -> Hashable | None:
+        """Release the most urgent waiter whose chat is ready; None if none is."""
+        skipped = []
+        granted = None
+        while self._waiting:
+            entry = heapq.heappop(self._waiting)
+            _, _, chat, future = entry
+            if future.done():
+                continue
+            if self._chat_ready_at(chat, now) <= now:
+                future.set_result(None)
+                self._next_slot = max(self._next_slot, now - self.interval) + self.interval
+                tokens = self._chat_tokens_now(chat, now)
+                self._chat_tokens[chat] = (tokens - 1, now)
+                granted = chat
+                break
+            skipped.append(entry)
+        for entry in skipped:
+            heapq.heappush(self._waiting, entry)
+        if len(self._chat_tokens) > 10_000:  # forget chats whose bucket is full again
+            self._chat_tokens = {
+                c: v for c, v in self._chat_tokens.items() if self._chat_tokens_now(c, now) < 1
+            }
+        return granted
+
+    def _chat_tokens_now(self, chat: Hashable, now: float) -> float:
+        if not self.per_chat:
+            return float(self.chat_burst)
+        tokens, stamp = self._chat_tokens.get(chat, (float(self.chat_burst), now))
+        return min(float(self.chat_burst), tokens + (now - stamp) / self.per_chat)
+
+    def _chat_ready_at(self, chat: Hashable, now: float) -> float:
+        """When this chat has a token again (now, if it has one)."""
+        tokens = self._chat_tokens_now(chat, now)
+        return now if tokens >= 1 else now + (1 - tokens) * self.per_chat
+
+    def _drop_cancelled(self) -> None:
+        if any(future.done() for *_, future in self._waiting):
+            self._waiting = [entry for entry in self._waiting if not entry[3].done()]
+            heapq.heapify(self._waiting)
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep, but wake early for a new waiter (it may be more urgent or ready sooner)."""
+        assert self._wake is not None
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        except TimeoutError:
+            pass

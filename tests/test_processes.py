@@ -1,0 +1,240 @@
+"""Whole processes: `wegweiser run` in subprocesses against the fake Bot API over loopback.
+
+A backlog of due reminders is sent by one process that is killed with SIGKILL halfway and
+started again, and by two processes sharing one PostgreSQL. Nothing may be lost; a
+duplicate is possible only for a send in flight at the crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from storage.models import (
+    PRIORITY_REMINDER,
+    Appointment,
+    ChannelIdentity,
+    OutboxMessage,
+    Participant,
+    StaffUser,
+)
+from storage.types import utcnow
+
+ROOT = Path(__file__).parents[1]
+FIRST_CHAT = 200_000
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def seed_backlog(sessions, count: int) -> None:
+    """`count` participants, each with a chat, an appointment and a reminder due now."""
+    now = utcnow()
+    starts = now + timedelta(days=5)
+    async with sessions.begin() as session:
+        coach = StaffUser(email="coach@example.org", display_name="Coach", role="coach")
+        session.add(coach)
+        await session.flush()
+        await session.execute(
+            insert(Participant),
+            [
+                {
+                    "id": 1000 + i,
+                    "display_name": f"P{i}",
+                    "locale": "de",
+                    "coach_id": coach.id,
+                    "privacy_accepted_at": now,
+                }
+                for i in range(count)
+            ],
+        )
+        await session.execute(
+            insert(ChannelIdentity),
+            [
+                {
+                    "participant_id": 1000 + i,
+                    "channel": "telegram",
+                    "external_id": str(FIRST_CHAT + i),
+                }
+                for i in range(count)
+            ],
+        )
+        await session.execute(
+            insert(Appointment),
+            [
+                {
+                    "id": 5000 + i,
+                    "participant_id": 1000 + i,
+                    "coach_id": coach.id,
+                    "kind": "coaching",
+                    "starts_at": starts,
+                    "ends_at": starts + timedelta(hours=1),
+                    "location": "Kreishaus Unna",
+                }
+                for i in range(count)
+            ],
+        )
+        await session.execute(
+            insert(OutboxMessage),
+            [
+                {
+                    "participant_id": 1000 + i,
+                    "template": "appointment.reminder",
+                    "subject_type": "appointment",
+                    "subject_id": 5000 + i,
+                    "params": {"starts_at": starts.isoformat(), "offset": "2h"},
+                    "dedup_key": f"backlog:{i}",
+                    "due_at": now,
+                    "priority": PRIORITY_REMINDER,
+                }
+                for i in range(count)
+            ],
+        )
+
+
+def start_bot(database_url: str, fake, log: Path, **env: str) -> subprocess.Popen[bytes]:
+    """`python -m bot run` as its own process, polling and sending to the fake; its
+    standard error goes to `log` (a pipe could fill up and stall it)."""
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_API_URL": fake.base_url,
+        "WEB_PORT": str(_free_port()),
+        "QUIET_HOURS": "",
+        "DISPATCH_INTERVAL_SECONDS": "0.05",
+        "DISPATCH_BATCH": "40",
+        "DISPATCH_LEASE_SECONDS": "5",
+        "TELEGRAM_MESSAGES_PER_SECOND": "400",
+        "LOG_LEVEL": "WARNING",
+        **env,
+    }
+    with log.open("ab") as errors:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=ROOT,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+        )
+
+
+def backlog_sends(fake) -> Counter[int]:
+    """How many messages each backlog chat got."""
+    return Counter(
+        c.params["chat_id"]
+        for c in fake.calls_of("sendMessage")
+        if c.status == 200 and c.params["chat_id"] >= FIRST_CHAT
+    )
+
+
+async def _wait(predicate, timeout: float, what: str) -> None:  # noqa: ASYNC109
+    """Poll `predicate`: the other process reports through the fake and the database."""
+    async with asyncio.timeout(timeout):
+        while not predicate():  # noqa: ASYNC110 - nothing to wait on across processes
+            await asyncio.sleep(0.05)
+
+
+async def _states(sessions) -> dict[str, int]:
+    async with sessions() as session:
+        rows = await session.execute(
+            select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
+        )
+        return dict(rows.all())
+
+
+def _stop(process: subprocess.Popen[bytes], log: Path) -> str:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return log.read_text(errors="replace")
+
+
+@pytest.mark.parametrize("count", [1000])
+async def test_sigkill_in_the_middle_of_a_backlog_loses_nothing(
+    fake_telegram, sessions, database_url, count, tmp_path
+):
+    fake_telegram.rate_limits(enabled=True, global_per_second=500)
+    await seed_backlog(sessions, count)
+    log = tmp_path / "bot.log"
+    first = start_bot(database_url, fake_telegram, log)
+    try:
+        await _wait(lambda: sum(backlog_sends(fake_telegram).values()) >= count // 3, 60, "sends")
+    finally:
+        first.kill()  # SIGKILL: no cleanup, claimed rows keep their leases
+        first.wait()
+    at_crash = sum(backlog_sends(fake_telegram).values())
+    in_flight = (await _states(sessions)).get("claimed", 0)
+    second = start_bot(database_url, fake_telegram, log)
+    try:
+        await _wait(lambda: len(backlog_sends(fake_telegram)) >= count, 90, "every chat")
+        states = await _states(sessions)
+        async with asyncio.timeout(30):
+            while states.get("sent", 0) < count:
+                await asyncio.sleep(0.2)
+                states = await _states(sessions)
+    finally:
+        output = _stop(second, log)
+    sends = backlog_sends(fake_telegram)
+    duplicates = sum(sends.values()) - len(sends)
+    print(
+        f"\nSIGKILL after {at_crash} of {count} sends: lost 0, duplicates {duplicates}, "
+        f"rows claimed at the crash {in_flight}, 429s {fake_telegram.rejected_429}"
+    )
+    assert len(sends) == count  # nothing lost
+    assert duplicates <= in_flight <= 40  # at most the batch that was in flight
+    assert states == {"sent": count}
+    assert "Traceback" not in output, output[-2000:]
+
+
+async def test_two_processes_on_one_postgresql_send_each_row_once(
+    fake_telegram, sessions, database_url, tmp_path
+):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL (set WEGWEISER_TEST_DATABASE_URL); SQLite has one writer")
+    count = 2000
+    fake_telegram.rate_limits(enabled=True, global_per_second=1000)
+    await seed_backlog(sessions, count)
+    log = tmp_path / "bots.log"
+    receiver = start_bot(database_url, fake_telegram, log)
+    sender_only = start_bot(database_url, fake_telegram, log, TELEGRAM_RECEIVE="false")
+    try:
+        await _wait(lambda: len(backlog_sends(fake_telegram)) >= count, 120, "every chat")
+        states = await _states(sessions)
+        async with asyncio.timeout(30):
+            while states.get("sent", 0) < count:
+                await asyncio.sleep(0.2)
+                states = await _states(sessions)
+    finally:
+        _stop(receiver, log)
+        logs = _stop(sender_only, log)
+    sends = backlog_sends(fake_telegram)
+    duplicates = sum(sends.values()) - len(sends)
+    async with sessions() as session:
+        senders = (
+            await session.execute(select(func.count(func.distinct(OutboxMessage.claimed_by))))
+        ).scalar()
+    print(
+        f"\ntwo processes (both sent: {senders == 2}), {count} rows: "
+        f"duplicates {duplicates}, states {states}"
+    )
+    assert len(sends) == count and duplicates == 0
+    assert senders == 2  # both processes took their share
+    assert "Traceback" not in logs, logs[-2000:]
