@@ -94,7 +94,7 @@ class Settings(BaseSettings):
     dispatch_lease_seconds: int = Field(default=120, ge=5, le=3600)
     dispatch_max_attempts: int = Field(default=5, ge=1, le=50)
     # Telegram's limits: messages per second overall, seconds between two to one chat.
-    telegram_messages_per_second: float = Field(default=30.0, gt=0, le=1000)
+    telegram_messages_per_second: float = Field(default=30.0, gt=0, le=100_000)
     telegram_seconds_per_chat: float = Field(default=1.0, ge=0, le=60)
     telegram_chat_burst: int = Field(default=3, ge=1, le=30)
     coach_digest_time: str = "07:30"

@@ -45,6 +45,15 @@ def alembic_config() -> Config:
     return config
 
 
+def _at_head(connection: Connection) -> bool:
+    """True if the database is at the newest revision already."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    current = MigrationContext.configure(connection).get_current_heads()
+    return set(current) == set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
 def _upgrade(connection: Connection, revision: str) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
@@ -60,6 +69,8 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """
     sqlite = engine.dialect.name == "sqlite"
     async with engine.connect() as connection:
+        if revision == "head" and await connection.run_sync(_at_head):
+            return  # nothing to do: a start with a current schema stays cheap
         if sqlite:
             await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         try:

@@ -35,17 +35,18 @@ async def enqueue(
 ) -> int | None:
     """Add a push in the caller's transaction; None if one with `dedup_key` exists already.
 
-    Insert-if-absent (`ON CONFLICT DO NOTHING`): two producers racing on one key never
-    abort each other's transaction, on PostgreSQL and SQLite alike.
+    Insert-if-absent on the dedup key (`ON CONFLICT`): two producers racing on one key never
+    abort each other's transaction, on PostgreSQL and SQLite alike. A cancelled row counts
+    as absent and is made pending again (a course unmuted, an appointment moved back).
     """
     if (participant_id is None) == (staff_id is None):
         raise ValueError("a push has exactly one recipient: a participant or a staff user")
     subject_type, subject_id = subject if subject is not None else (None, None)
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    new = insert(OutboxMessage)
     statement = (
-        insert(OutboxMessage)
-        .values(
+        new.values(
             template=template,
             params=params or {},
             due_at=due_at,
@@ -57,7 +58,17 @@ async def enqueue(
             priority=priority,
             broadcast_id=broadcast_id,
         )
-        .on_conflict_do_nothing(index_elements=[OutboxMessage.dedup_key])
+        .on_conflict_do_update(
+            index_elements=[OutboxMessage.dedup_key],
+            set_={
+                "state": "pending",
+                "due_at": new.excluded.due_at,
+                "params": new.excluded.params,
+                "attempts": 0,
+                "last_error": None,
+            },
+            where=OutboxMessage.state == "cancelled",
+        )
         .returning(OutboxMessage.id)
     )
     return await session.scalar(statement)

@@ -49,7 +49,7 @@ class PerChatUpdates(BaseUpdateProcessor):
     answer or a rate-limit pause therefore never stalls the others.
     """
 
-    def __init__(self, max_concurrent_updates: int = 64) -> None:
+    def __init__(self, max_concurrent_updates: int = 32) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int | None, asyncio.Lock] = {}
 
@@ -94,9 +94,7 @@ def build_application(
     """
     assert settings.telegram_bot_token, "build_application needs TELEGRAM_BOT_TOKEN"
     api_url = settings.telegram_api_url.rstrip("/")
-    pacer = pacer or Pacer(
-        settings.telegram_messages_per_second, settings.telegram_seconds_per_chat
-    )
+    pacer = pacer or make_pacer(settings)
     builder = (
         Application.builder()
         .token(settings.telegram_bot_token)

@@ -26,7 +26,9 @@ class Pacer:
         clock: Callable[[], float] | None = None,
     ) -> None:
         self.interval = 1.0 / per_second
-        self.per_chat = per_chat
+        # A tenth of headroom: a request can reach the platform later than its slot, and the
+        # platform counts arrivals, so two slots exactly `per_chat` apart may look closer.
+        self.per_chat = per_chat * 1.1
         self.chat_burst = max(chat_burst, 1)
         self._clock = clock
         self._next_slot = 0.0
