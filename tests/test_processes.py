@@ -148,6 +148,17 @@ async def _wait(predicate, timeout: float, what: str) -> None:  # noqa: ASYNC109
             await asyncio.sleep(0.05)
 
 
+async def _until_all_sent(fake, sessions, count: int, timeout: float) -> dict[str, int]:  # noqa: ASYNC109
+    """Wait until every backlog chat got a message and every row is recorded as sent."""
+    await _wait(lambda: len(backlog_sends(fake)) >= count, timeout, "every chat")
+    states = await _states(sessions)
+    async with asyncio.timeout(30):
+        while states.get("sent", 0) < count:
+            await asyncio.sleep(0.2)
+            states = await _states(sessions)
+    return states
+
+
 async def _states(sessions) -> dict[str, int]:
     async with sessions() as session:
         rows = await session.execute(
@@ -184,12 +195,7 @@ async def test_sigkill_in_the_middle_of_a_backlog_loses_nothing(
     in_flight = (await _states(sessions)).get("claimed", 0)
     second = start_bot(database_url, fake_telegram, log)
     try:
-        await _wait(lambda: len(backlog_sends(fake_telegram)) >= count, 90, "every chat")
-        states = await _states(sessions)
-        async with asyncio.timeout(30):
-            while states.get("sent", 0) < count:
-                await asyncio.sleep(0.2)
-                states = await _states(sessions)
+        states = await _until_all_sent(fake_telegram, sessions, count, 90)
     finally:
         output = _stop(second, log)
     sends = backlog_sends(fake_telegram)
@@ -216,12 +222,7 @@ async def test_two_processes_on_one_postgresql_send_each_row_once(
     receiver = start_bot(database_url, fake_telegram, log)
     sender_only = start_bot(database_url, fake_telegram, log, TELEGRAM_RECEIVE="false")
     try:
-        await _wait(lambda: len(backlog_sends(fake_telegram)) >= count, 120, "every chat")
-        states = await _states(sessions)
-        async with asyncio.timeout(30):
-            while states.get("sent", 0) < count:
-                await asyncio.sleep(0.2)
-                states = await _states(sessions)
+        states = await _until_all_sent(fake_telegram, sessions, count, 120)
     finally:
         _stop(receiver, log)
         logs = _stop(sender_only, log)

@@ -144,6 +144,9 @@ async def course_reminder(session: AsyncSession, voice: Voice, row: OutboxMessag
         raise Skip("not enrolled any more")
     if enrolment.muted:
         raise Skip("course muted")
+    participant = await session.get(Participant, enrolment.participant_id)
+    if participant is None or participant.status != "active":
+        raise Skip("participant not active")
     if starts_at <= voice.now:
         raise Skip("session started")
     course = enrolment.course

@@ -85,26 +85,14 @@ async def confirm_appointment(
     session: AsyncSession, *, participant: Participant, appointment_id: int, now: datetime
 ) -> Appointment:
     """✅: confirm once; a second confirmation changes nothing and says so."""
-    appointment = await own_open_appointment(
-        session, participant=participant, appointment_id=appointment_id, now=now
-    )
-    if appointment.response == "confirmed":
-        raise UserError(N_("You have already confirmed this appointment."), show_menu=False)
-    await _answer(session, participant, appointment, "confirmed", now)
-    return appointment
+    return await _respond(session, participant, appointment_id, now, "confirmed")
 
 
 async def decline_appointment(
     session: AsyncSession, *, participant: Participant, appointment_id: int, now: datetime
 ) -> Appointment:
     """❌: record "can't come" and tell the coach (the reason may follow)."""
-    appointment = await own_open_appointment(
-        session, participant=participant, appointment_id=appointment_id, now=now
-    )
-    if appointment.response == "declined":
-        raise UserError(N_("You have already said that you cannot come."), show_menu=False)
-    await _answer(session, participant, appointment, "declined", now)
-    return appointment
+    return await _respond(session, participant, appointment_id, now, "declined")
 
 
 async def give_reason(
@@ -143,13 +131,7 @@ async def ask_other_time(
     session: AsyncSession, *, participant: Participant, appointment_id: int, now: datetime
 ) -> Appointment:
     """🔁: ask for another time; preferred weekdays may follow."""
-    appointment = await own_open_appointment(
-        session, participant=participant, appointment_id=appointment_id, now=now
-    )
-    if appointment.response == "reschedule":
-        raise UserError(N_("You have already asked for another time."), show_menu=False)
-    await _answer(session, participant, appointment, "reschedule", now)
-    return appointment
+    return await _respond(session, participant, appointment_id, now, "reschedule")
 
 
 async def toggle_preferred_day(
@@ -189,13 +171,27 @@ def preferred_days(appointment: Appointment) -> set[int]:
     return {int(part) for part in raw.split(",") if part.isdigit()}
 
 
-async def _answer(
+# What a second press of the same answer says; nothing changes then.
+ALREADY = {
+    "confirmed": N_("You have already confirmed this appointment."),
+    "declined": N_("You have already said that you cannot come."),
+    "reschedule": N_("You have already asked for another time."),
+}
+
+
+async def _respond(
     session: AsyncSession,
     participant: Participant,
-    appointment: Appointment,
-    response: str,
+    appointment_id: int,
     now: datetime,
-) -> None:
+    response: str,
+) -> Appointment:
+    """Record one answer to the participant's own open appointment and tell the coach."""
+    appointment = await own_open_appointment(
+        session, participant=participant, appointment_id=appointment_id, now=now
+    )
+    if appointment.response == response:
+        raise UserError(ALREADY[response], show_menu=False)
     appointment.response = response
     appointment.response_at = now
     appointment.response_note = None
@@ -209,7 +205,7 @@ async def _answer(
     )
     coach_id = appointment.coach_id or participant.coach_id
     if coach_id is None:
-        return
+        return appointment
     # Rendered when sent, in the coach's language then; it never carries the reason.
     await enqueue(
         session,
@@ -221,3 +217,4 @@ async def _answer(
         due_at=now,
         priority=PRIORITY_NOTICE,
     )
+    return appointment
