@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     telegram_messages_per_second: float = Field(default=30.0, gt=0, le=100_000)
     telegram_seconds_per_chat: float = Field(default=1.0, ge=0, le=60)
     telegram_chat_burst: int = Field(default=3, ge=1, le=30)
+    # Paid broadcasts (Telegram's allow_paid_broadcast, charged in Stars): bulk messages go
+    # up to this rate instead of the overall limit. Off unless the provider pays for it.
+    telegram_paid_broadcast: bool = False
+    telegram_paid_per_second: float = Field(default=1000.0, gt=0, le=100_000)
     coach_digest_time: str = "07:30"
     unconfirmed_escalation_hours: int = Field(default=24, ge=1, le=24 * 7)
     outbox_retention_days: int = Field(default=30, ge=1, le=3650)

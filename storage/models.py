@@ -82,6 +82,8 @@ class Participant(Base):
     status: Mapped[str] = mapped_column(String(10), default="active")
     privacy_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     bilingual: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set by /stop: no broadcasts until /start; reminders of their own appointments go on.
+    broadcasts_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -237,6 +239,34 @@ class Appointment(Base):
     coach: Mapped[StaffUser | None] = relationship(lazy="joined")
 
 
+class Broadcast(Base):
+    """A message from staff to a segment of participants; one outbox row per recipient.
+
+    Content is one of: a template key with parameters (rendered in each recipient's
+    language), free text sent as written, or staff-written versions per language.
+    """
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    # {"kind": "course" | "module" | "caseload" | "everyone", "id": N,
+    #  "languages": ["ar", ...] | None, "within_days": N | None}
+    segment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    template: Mapped[str | None] = mapped_column(String(40))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    text: Mapped[str | None] = mapped_column(Text)
+    versions: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    # draft -> queued (rows written; due now or later) -> cancelled
+    state: Mapped[str] = mapped_column(String(10), default="draft")
+    send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    # Outcome counts of rows already pruned from the outbox, so the report stays whole.
+    pruned_counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 # Priorities: lower goes first. Replies and notices before reminders, reminders before bulk.
 PRIORITY_REPLY, PRIORITY_NOTICE, PRIORITY_REMINDER, PRIORITY_BULK = 0, 1, 5, 9
 
@@ -282,7 +312,9 @@ class OutboxMessage(Base):
     # A renderer key declared by a feature, e.g. "appointment.answer", and its parameters.
     template: Mapped[str] = mapped_column(String(60))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    broadcast_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    broadcast_id: Mapped[int | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True
+    )
     # Makes a producer idempotent, e.g. "reminder:ap:12:24h"; insert-if-absent.
     dedup_key: Mapped[str | None] = mapped_column(String(160), unique=True)
     priority: Mapped[int] = mapped_column(Integer, default=PRIORITY_NOTICE)

@@ -69,7 +69,7 @@ INT_FIELDS = frozenset(
 BOOL_FIELDS = frozenset(
     "disable_notification show_alert drop_pending_updates protect_content "
     "disable_web_page_preview allow_sending_without_reply "
-    "disable_content_type_detection".split()
+    "disable_content_type_detection allow_paid_broadcast".split()
 )
 RATE_LIMITED = frozenset("sendMessage sendDocument editMessageText editMessageReplyMarkup".split())
 BLOCKABLE = RATE_LIMITED | {"sendChatAction"}
@@ -619,6 +619,7 @@ class FakeTelegram:
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self.global_per_second = global_per_second
+        self.paid_per_second = 1000.0
         self.per_chat_per_second = per_chat_per_second
         self.per_chat_burst = per_chat_burst
         self.rate_limits(rate_limits_enabled)
@@ -843,6 +844,7 @@ class FakeTelegram:
         if per_chat_burst is not None:
             self.per_chat_burst = per_chat_burst
         self._global_bucket = _TokenBucket(self.global_per_second, self.global_per_second)
+        self._paid_bucket = _TokenBucket(self.paid_per_second, self.paid_per_second)
         self._chat_buckets: dict[int, _TokenBucket] = {}
 
     def register_method(self, name: str, handler: Callable[[dict[str, Any]], Any]) -> None:
@@ -1230,7 +1232,9 @@ class FakeTelegram:
         if not self.rate_limits_enabled or method not in RATE_LIMITED:
             return
         now = time.monotonic()
-        buckets = [self._global_bucket]
+        # Paid broadcasts (allow_paid_broadcast) have their own, higher overall limit.
+        paid = bool(p.get("allow_paid_broadcast"))
+        buckets = [self._paid_bucket if paid else self._global_bucket]
         if isinstance(chat_id, int):
             buckets.append(
                 self._chat_buckets.setdefault(

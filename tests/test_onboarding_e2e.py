@@ -180,6 +180,7 @@ async def test_help_and_language_work_at_any_time(
         "/courses",
         "/language",
         "/privacy",
+        "/stop",
         "/help",
     ]
     assert f"/appointments – {tr('de', 'My next appointments')}" in lines

@@ -36,7 +36,7 @@ async def test_a_coach_links_a_chat_and_sees_staff_commands_only(telegram, sessi
     linked, menu = await chat.exchange(f"/start {invite.token}")
     # The coach's language (German), not the Telegram client's (English).
     assert linked["text"] == tr("de", STAFF_LINKED, name="Miriam Hoffmann")
-    assert data_of(menu) == ["mn:unlink", "mn:lang", "mn:help"]
+    assert data_of(menu) == ["mn:bc", "mn:rep", "mn:unlink", "mn:lang", "mn:help"]
     async with sessions() as session:
         identity = await session.scalar(select(ChannelIdentity))
     assert identity is not None
@@ -44,14 +44,14 @@ async def test_a_coach_links_a_chat_and_sees_staff_commands_only(telegram, sessi
 
     [help_text] = await chat.exchange("/help")
     commands = [line.split(" ")[0] for line in help_text["text"].split("\n")[1:-1]]
-    assert commands == ["/menu", "/language", "/unlink", "/help"]
+    assert commands == ["/menu", "/broadcast", "/report", "/language", "/unlink", "/help"]
     # Participant commands and buttons do not work for a staff chat.
     [unknown, _menu] = await chat.exchange("/appointments")
     assert unknown["text"] == tr(
         "de", "I do not know this command. Send /help to see what I can do."
     )
     [menu_again] = await chat.press_and_wait("ap:c:1", force=True)
-    assert data_of(menu_again) == ["mn:unlink", "mn:lang", "mn:help"]
+    assert data_of(menu_again) == data_of(menu)
 
     # The same link does not work twice, not even for another coach's phone.
     other = telegram.fake.user(chat_id=9502, language_code="de")

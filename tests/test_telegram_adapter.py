@@ -145,5 +145,5 @@ async def test_commands_are_published_per_language(telegram, code):
     commands = telegram.fake.commands
     key = next(k for k in commands if k[1] == code)
     names = [c["command"] for c in commands[key]]
-    assert names == ["menu", "appointments", "courses", "language", "privacy", "help"]
+    assert names == ["menu", "appointments", "courses", "language", "privacy", "stop", "help"]
     assert commands[key][0]["description"] == tr(code, "Main menu")

@@ -84,6 +84,17 @@ def make_pacer(settings: Settings) -> Pacer:
     )
 
 
+def paid_pacer(settings: Settings) -> Pacer | None:
+    """A pacer for paid broadcasts, when the deployment uses them."""
+    if not settings.telegram_paid_broadcast:
+        return None
+    return Pacer(
+        settings.telegram_paid_per_second,
+        settings.telegram_seconds_per_chat,
+        settings.telegram_chat_burst,
+    )
+
+
 def build_application(
     settings: Settings, router: Router, pacer: Pacer | None = None
 ) -> Application:  # type: ignore[type-arg]
@@ -100,14 +111,16 @@ def build_application(
         .token(settings.telegram_bot_token)
         .base_url(api_url)
         .base_file_url(api_url.removesuffix("/bot") + "/file/bot")
-        .rate_limiter(PacedRateLimiter(pacer))
+        .rate_limiter(PacedRateLimiter(pacer, paid_pacer(settings)))
         .concurrent_updates(PerChatUpdates())
     )
     if settings.webhook_mode:
         builder = builder.updater(None)  # updates arrive through our own web route
     application = builder.build()
     application.bot_data["router"] = router
-    application.bot_data["sender"] = TelegramSender(application.bot)
+    application.bot_data["sender"] = TelegramSender(
+        application.bot, paid_broadcast=settings.telegram_paid_broadcast
+    )
     # Button presses first; then every private message, commands included: the router
     # decides what a command means, so all channels share one set of commands.
     application.add_handler(CallbackQueryHandler(cb_button))

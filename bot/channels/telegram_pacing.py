@@ -7,6 +7,7 @@ rescheduled instead of a worker sleeping on its lease.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
@@ -35,11 +36,18 @@ def seconds(retry_after: timedelta | float) -> float:
 
 
 class PacedRateLimiter(BaseRateLimiter[dict[str, int]]):
-    """Sends in Pacer order; counts the 429s that still happen (there should be none)."""
+    """Sends in Pacer order; counts the 429s that still happen (there should be none).
 
-    def __init__(self, pacer: Pacer) -> None:
+    Paid broadcasts (`{"paid": 1}`) wait for their own pacer: Telegram counts them apart.
+    """
+
+    def __init__(self, pacer: Pacer, paid: Pacer | None = None, in_flight: int = 16) -> None:
         self.pacer = pacer
+        self.paid = paid or pacer
         self.retry_afters = 0
+        # Requests on the wire at once: enough to keep the pace over a slow network, few
+        # enough that the HTTP pool does not open (and scan) hundreds of connections.
+        self._in_flight = asyncio.Semaphore(in_flight)
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -63,13 +71,15 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, int]]):
         priority = options.get("priority", 0)
         retries = options.get("retries", REPLY_RETRIES)
         chat = data.get("chat_id")
+        pacer = self.paid if options.get("paid") else self.pacer
         for attempt in range(retries + 1):
-            await self.pacer.acquire(chat, priority)
+            await pacer.acquire(chat, priority)
             try:
-                return await callback(*args, **kwargs)
+                async with self._in_flight:
+                    return await callback(*args, **kwargs)
             except RetryAfter as error:
                 self.retry_afters += 1
-                self.pacer.hold(seconds(error.retry_after))
+                pacer.hold(seconds(error.retry_after))
                 log.warning("Telegram asked to wait %.1f s", seconds(error.retry_after))
                 if attempt == retries:
                     raise

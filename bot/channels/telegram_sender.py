@@ -24,6 +24,7 @@ from telegram.ext import ExtBot
 
 from bot.plumbing.delivery import Outcome, Status
 from bot.plumbing.messages import Button, Reply
+from storage.models import PRIORITY_BULK
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,9 @@ log = logging.getLogger(__name__)
 class TelegramSender:
     """Sends neutral replies through a python-telegram-bot `Bot`."""
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, *, paid_broadcast: bool = False) -> None:
         self.bot = bot
+        self.paid_broadcast = paid_broadcast
 
     async def send(
         self,
@@ -49,8 +51,11 @@ class TelegramSender:
         """
         markup = keyboard(reply.buttons)
         extra: dict[str, Any] = {}
+        paid = self.paid_broadcast and priority >= PRIORITY_BULK
         if isinstance(self.bot, ExtBot) and priority:
-            extra["rate_limit_args"] = {"priority": priority, "retries": 0}
+            extra["rate_limit_args"] = {"priority": priority, "retries": 0, "paid": int(paid)}
+        if paid and reply.document is None and edit_message_id is None:
+            extra["allow_paid_broadcast"] = True
         try:
             if reply.document is not None:
                 message = await self.bot.send_document(

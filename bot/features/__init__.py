@@ -5,7 +5,7 @@ Features never import each other: what two of them need lives in `bot.plumbing`.
 
 from __future__ import annotations
 
-from bot.features import appointments, courses, home, onboarding, privacy, staff
+from bot.features import appointments, broadcasts, courses, home, onboarding, privacy, staff
 from bot.plumbing.routes import Feature
 
 # Order matters only for the main menu's buttons within a row and for duplicate checks.
@@ -16,6 +16,7 @@ FEATURES: tuple[Feature, ...] = (
     onboarding.FEATURE,
     privacy.FEATURE,
     staff.FEATURE,
+    broadcasts.FEATURE,
 )
 
 # What a chat sees when it asks for something it may not use yet.

@@ -20,17 +20,29 @@ import socket
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.outbox.render import render_outbox
 from bot.plumbing.blocked import record_blocked
 from bot.plumbing.delivery import Outcome, Sender, Status
+from bot.plumbing.messages import Reply
 from bot.plumbing.routes import Routes
 from bot.settings import Settings
-from storage.models import PRIORITY_REMINDER, ChannelIdentity, OutboxMessage
+from storage.models import (
+    PRIORITY_REMINDER,
+    Appointment,
+    Broadcast,
+    ChannelIdentity,
+    Course,
+    OutboxMessage,
+    Participant,
+    StaffUser,
+)
 from storage.outbox import claim_due, finish, release_claims
 from storage.types import utcnow
 
@@ -39,6 +51,13 @@ log = logging.getLogger(__name__)
 CHANNEL_ORDER = ("telegram", "signal", "web")  # where a push goes first
 SEND_TIMEOUT = 60.0  # seconds; the sender's own HTTP timeouts are shorter
 MAX_BACKOFF = timedelta(minutes=10)
+# Subjects loaded for a whole batch at once; templates find them with session.get().
+SUBJECTS = {
+    "appointment": Appointment,
+    "broadcast": Broadcast,
+    "course": Course,
+    "participant": Participant,
+}
 
 
 def worker_name() -> str:
@@ -69,7 +88,12 @@ class Dispatcher:
         self._lock = asyncio.Lock()
 
     async def tick(self) -> int:
-        """Claim one batch of due rows and deliver them; how many were claimed."""
+        """Claim one batch of due rows and deliver them; how many were claimed.
+
+        Render the batch in one read session, starting each row's send as soon as it is
+        rendered (the pacer keeps the limits and the order), then record every outcome in
+        one write transaction. No transaction is open while a send waits on the network.
+        """
         async with self._lock:  # one batch at a time per process
             now = self.clock()
             lease = timedelta(seconds=self.settings.dispatch_lease_seconds)
@@ -82,7 +106,9 @@ class Dispatcher:
                     limit=self.settings.dispatch_batch,
                 )
             if rows:
-                await asyncio.gather(*(self._deliver(row) for row in rows))
+                sending, results = await self._prepare(rows, now)
+                results += await asyncio.gather(*sending)
+                await self._record(results)
             return len(rows)
 
     async def drain(self, *, timeout: float = 30.0) -> None:  # noqa: ASYNC109
@@ -101,44 +127,117 @@ class Dispatcher:
         async with self.sessions.begin() as session:
             return await release_claims(session, worker=self.worker)
 
-    async def _deliver(self, row: OutboxMessage) -> None:
-        try:
-            await self._deliver_one(row)
-        except Exception:  # one row's trouble must not stop the batch
-            log.exception("push %s failed unexpectedly; it is retried", row.id)
-            await self._record(row, "pending", error="internal error", backoff=True)
-
-    async def _deliver_one(self, row: OutboxMessage) -> None:
-        now = self.clock()
+    async def _prepare(
+        self, rows: list[OutboxMessage], now: datetime
+    ) -> tuple[list[asyncio.Task[Result]], list[Result]]:
+        """Render each row for its recipient now and start its send; the sends under way,
+        and the rows decided without one (skipped, inbox, retried)."""
         catch_up = timedelta(minutes=self.settings.reminder_catch_up_minutes)
-        if row.priority >= PRIORITY_REMINDER and now - row.due_at > catch_up:
-            log.info("push %s skipped: %s late", row.id, now - row.due_at)
-            await self._record(row, "skipped", error="too late")
-            return
+        sending: list[asyncio.Task[Result]] = []
+        decided: list[Result] = []
         async with self.sessions() as session:
-            rendered = await render_outbox(
-                session, row, routes=self.routes, tz=self.settings.tz, now=now
-            )
-            target = await self._target(session, row) if rendered.reply else None
-        if rendered.reply is None:
-            log.info("push %s skipped: %s", row.id, rendered.skip_reason)
-            await self._record(row, "skipped", error=rendered.skip_reason)
-            return
-        if target is None:
-            # A coach without a linked chat reads it in the admin inbox; a participant
-            # without a reachable chat cannot get it.
-            state = "inbox" if row.staff_id is not None else "skipped"
-            await self._record(row, state, error="no reachable chat")
-            return
-        channel, chat_id = target
+            chats = await self._prefetch(session, rows)
+            for row in rows:
+                if row.priority >= PRIORITY_REMINDER and now - row.due_at > catch_up:
+                    log.info("push %s skipped: %s late", row.id, now - row.due_at)
+                    decided.append(Result(row, "skipped", error="too late"))
+                    continue
+                try:
+                    rendered = await render_outbox(
+                        session, row, routes=self.routes, tz=self.settings.tz, now=now
+                    )
+                    owner = ("staff", row.staff_id) if row.staff_id else ("p", row.participant_id)
+                    target = self._choose(chats.get(owner, []))
+                except Exception:  # one row's trouble must not stop the batch
+                    log.exception("push %s could not be rendered; it is retried", row.id)
+                    decided.append(Result(row, "pending", error="internal error", backoff=True))
+                    continue
+                if rendered.reply is None:
+                    log.info("push %s skipped: %s", row.id, rendered.skip_reason)
+                    decided.append(Result(row, "skipped", error=rendered.skip_reason))
+                elif target is None:
+                    # A coach without a linked chat reads it in the admin inbox; a
+                    # participant without a reachable chat cannot get it.
+                    state = "inbox" if row.staff_id is not None else "skipped"
+                    decided.append(Result(row, state, error="no reachable chat"))
+                else:
+                    send = self._send(row, *target, rendered.reply)
+                    sending.append(asyncio.get_running_loop().create_task(send))
+        return sending, decided
+
+    async def _send(self, row: OutboxMessage, channel: str, chat_id: str, reply: Reply) -> Result:
         try:
             outcome = await asyncio.wait_for(
-                self.senders[channel].send(chat_id, rendered.reply, priority=row.priority),
-                SEND_TIMEOUT,
+                self.senders[channel].send(chat_id, reply, priority=row.priority), SEND_TIMEOUT
             )
         except TimeoutError:
             outcome = Outcome(Status.TRANSIENT, error="send timed out", ambiguous=True)
-        await self._outcome(row, channel, chat_id, outcome)
+        status = outcome.status
+        if status is Status.SENT:
+            return Result(row, "sent", ambiguous=outcome.ambiguous)
+        if status is Status.RETRY_AFTER:
+            wait = timedelta(seconds=outcome.retry_after or 1)
+            return Result(row, "pending", error=outcome.error, delay=wait, refund=True)
+        if status is Status.BLOCKED:
+            return Result(row, "blocked", error=outcome.error, blocked=(channel, chat_id))
+        if status is Status.BAD_REQUEST:
+            return Result(row, "failed", error=outcome.error)
+        if row.attempts >= self.settings.dispatch_max_attempts:
+            return Result(row, "failed", error=outcome.error, ambiguous=outcome.ambiguous)
+        return Result(
+            row, "pending", error=outcome.error, backoff=True, ambiguous=outcome.ambiguous
+        )
+
+    async def _prefetch(
+        self, session: AsyncSession, rows: list[OutboxMessage]
+    ) -> dict[tuple[str, int | None], list[tuple[str, str]]]:
+        """Load the batch's recipients and subjects in a few queries (templates then find
+        them in the session without a round trip each), and each recipient's open chats."""
+        people = {row.participant_id for row in rows if row.participant_id}
+        staff = {row.staff_id for row in rows if row.staff_id}
+        # The session's identity map holds objects weakly: keep them for the batch.
+        loaded: list[Any] = []
+        if people:
+            query = select(Participant).where(Participant.id.in_(people))
+            loaded += (await session.scalars(query)).unique().all()
+        if staff:
+            loaded += (
+                await session.scalars(select(StaffUser).where(StaffUser.id.in_(staff)))
+            ).all()
+        for kind, model in SUBJECTS.items():
+            ids = {row.subject_id for row in rows if row.subject_type == kind and row.subject_id}
+            if ids:
+                subjects = select(model).where(model.id.in_(ids))  # type: ignore[attr-defined]
+                loaded += (await session.scalars(subjects)).unique().all()
+        session.info["prefetched"] = loaded
+        found = await session.execute(
+            select(
+                ChannelIdentity.participant_id,
+                ChannelIdentity.staff_id,
+                ChannelIdentity.channel,
+                ChannelIdentity.external_id,
+            )
+            .where(
+                or_(
+                    ChannelIdentity.participant_id.in_(people), ChannelIdentity.staff_id.in_(staff)
+                ),
+                ChannelIdentity.blocked_at.is_(None),
+            )
+            .order_by(ChannelIdentity.created_at.desc())
+        )
+        chats: dict[tuple[str, int | None], list[tuple[str, str]]] = {}
+        for participant_id, staff_id, channel, external_id in found.all():
+            owner = ("staff", staff_id) if staff_id else ("p", participant_id)
+            chats.setdefault(owner, []).append((channel, external_id))
+        return chats
+
+    def _choose(self, chats: list[tuple[str, str]]) -> tuple[str, str] | None:
+        """The first reachable chat on a running channel, in CHANNEL_ORDER."""
+        running = [(c, e) for c, e in chats if c in self.senders]
+        running.sort(
+            key=lambda chat: CHANNEL_ORDER.index(chat[0]) if chat[0] in CHANNEL_ORDER else 9
+        )
+        return running[0] if running else None
 
     async def _target(self, session: AsyncSession, row: OutboxMessage) -> tuple[str, str] | None:
         """The recipient's first reachable chat on a running channel."""
@@ -160,64 +259,50 @@ class Dispatcher:
         )
         return running[0] if running else None
 
-    async def _outcome(
-        self, row: OutboxMessage, channel: str, chat_id: str, outcome: Outcome
-    ) -> None:
-        status = outcome.status
-        if status is Status.SENT:
-            await self._record(row, "sent", ambiguous=outcome.ambiguous)
-        elif status is Status.RETRY_AFTER:
-            wait = timedelta(seconds=outcome.retry_after or 1)
-            await self._record(row, "pending", error=outcome.error, delay=wait, refund=True)
-        elif status is Status.BLOCKED:
-            async with self.sessions.begin() as session:
-                await record_blocked(
-                    session, channel=channel, external_id=chat_id, now=self.clock()
-                )
-            # Another chat of the same person may still reach them: try again at once.
-            async with self.sessions() as session:
-                other = await self._target(session, row)
-            state = "pending" if other is not None else "blocked"
-            await self._record(row, state, error=outcome.error, refund=other is not None)
-        elif status is Status.BAD_REQUEST:
-            await self._record(row, "failed", error=outcome.error)
-        elif row.attempts >= self.settings.dispatch_max_attempts:
-            await self._record(row, "failed", error=outcome.error, ambiguous=outcome.ambiguous)
-        else:
-            await self._record(
-                row, "pending", error=outcome.error, backoff=True, ambiguous=outcome.ambiguous
-            )
-
-    async def _record(
-        self,
-        row: OutboxMessage,
-        state: str,
-        *,
-        error: str | None = None,
-        delay: timedelta | None = None,
-        backoff: bool = False,
-        refund: bool = False,
-        ambiguous: bool = False,
-    ) -> None:
+    async def _record(self, results: list[Result]) -> None:
+        """Write every outcome of the batch in one transaction."""
         now = self.clock()
-        if backoff:
-            delay = min(timedelta(seconds=5 * 2 ** max(row.attempts - 1, 0)), MAX_BACKOFF)
         async with self.sessions.begin() as session:
-            held = await finish(
-                session,
-                row_id=row.id,
-                worker=self.worker,
-                state=state,
-                now=now,
-                error=error,
-                due_at=now + delay if delay is not None else None,
-                ambiguous=ambiguous,
-                refund_attempt=refund,
-            )
-        self.stats[state] += 1
-        if ambiguous:
-            self.stats["ambiguous"] += 1
-        if not held:
-            # Our lease ran out and another worker took the row: it may be sent twice.
-            self.stats["lost_lease"] += 1
-            log.warning("push %s: lease lost before its outcome was recorded", row.id)
+            for result in results:
+                row, state, refund = result.row, result.state, result.refund
+                if result.blocked is not None:
+                    channel, chat_id = result.blocked
+                    await record_blocked(session, channel=channel, external_id=chat_id, now=now)
+                    # Another chat of the same person may still reach them: try it at once.
+                    if await self._target(session, row) is not None:
+                        state, refund = "pending", True
+                delay = result.delay
+                if result.backoff:
+                    delay = min(timedelta(seconds=5 * 2 ** max(row.attempts - 1, 0)), MAX_BACKOFF)
+                held = await finish(
+                    session,
+                    row_id=row.id,
+                    worker=self.worker,
+                    state=state,
+                    now=now,
+                    error=result.error,
+                    due_at=now + delay if delay is not None else None,
+                    ambiguous=result.ambiguous,
+                    refund_attempt=refund,
+                )
+                self.stats[state] += 1
+                if result.ambiguous:
+                    self.stats["ambiguous"] += 1
+                if not held:
+                    # Our lease ran out and another worker took the row: maybe sent twice.
+                    self.stats["lost_lease"] += 1
+                    log.warning("push %s: lease lost before its outcome was recorded", row.id)
+
+
+@dataclass
+class Result:
+    """What became of one claimed row, to be recorded."""
+
+    row: OutboxMessage
+    state: str
+    error: str | None = None
+    delay: timedelta | None = None
+    backoff: bool = False
+    refund: bool = False
+    ambiguous: bool = False
+    blocked: tuple[str, str] | None = None  # (channel, chat) that answered "blocked"

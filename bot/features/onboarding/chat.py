@@ -111,6 +111,20 @@ async def accept_privacy(
     )
 
 
+async def resume_broadcasts(
+    session: AsyncSession, *, participant: Participant, now: datetime
+) -> None:
+    """/start after /stop: general messages (broadcasts) reach this participant again."""
+    participant.broadcasts_stopped_at = None
+    await audit.record(
+        session,
+        actor=f"participant:{participant.id}",
+        action="broadcasts.resumed",
+        object_type="participant",
+        object_id=participant.id,
+    )
+
+
 async def decline_privacy(
     session: AsyncSession, *, identity: ChannelIdentity, now: datetime
 ) -> None:
@@ -139,6 +153,12 @@ async def cmd_start(turn: Turn) -> list[Reply]:
     if turn.identity is not None:
         if token:
             return [turn.reply(turn._(ALREADY_CONNECTED)), *await resume(turn)]
+        participant = turn.participant
+        if participant is not None and participant.broadcasts_stopped_at is not None:
+            await resume_broadcasts(turn.session, participant=participant, now=turn.now)
+            # TRANSLATORS: after /start, for someone who had sent /stop before.
+            text = turn._("Welcome back. You get general messages again.")
+            return [turn.reply(text), *await resume(turn)]
         return await resume(turn)
     if not token:
         return [turn.reply(turn._(NOT_CONNECTED))]

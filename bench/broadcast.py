@@ -1,0 +1,200 @@
+"""Benchmark: a broadcast to many chats against the fake Bot API enforcing the limits.
+
+Ours: one outbox row per recipient, sent by the dispatcher through the shared pacer.
+Baseline, same run and fake: a naive loop of `send_message` calls through
+python-telegram-bot's AIORateLimiter. Printed: achieved rate / limit, 429s, peak memory.
+
+Run: python -m bench.broadcast           (small sizes, as CI runs it)
+     python -m bench.broadcast --full    (1,500 at 30/s; 10,000 at 1,000/s paid)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+import tracemalloc
+from datetime import timedelta
+from pathlib import Path
+
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+from sqlalchemy import insert
+from telegram.ext import AIORateLimiter, ApplicationBuilder
+
+from bot.channels.telegram import build_application
+from bot.features import FEATURES, welcome
+from bot.outbox.dispatcher import Dispatcher
+from bot.plumbing.router import Router
+from bot.settings import load_settings
+from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.models import (
+    PRIORITY_BULK,
+    Broadcast,
+    ChannelIdentity,
+    OutboxMessage,
+    Participant,
+    StaffUser,
+)
+from storage.types import utcnow
+from tests.fake_telegram import FakeTelegram
+
+FIRST_CHAT = 900_000
+TEXT = "Das Büro ist am Freitag geschlossen."
+
+
+async def _seed(sessions, count: int) -> None:  # type: ignore[no-untyped-def]
+    now = utcnow()
+    async with sessions.begin() as session:
+        session.add(StaffUser(id=1, email="a@example.org", display_name="A", role="admin"))
+        await session.flush()
+        session.add(
+            Broadcast(
+                id=1,
+                created_by_id=1,
+                segment={"kind": "everyone"},
+                params={},
+                text=TEXT,
+                state="queued",
+                recipients=count,
+            )
+        )
+        await session.execute(
+            insert(Participant),
+            [
+                {
+                    "id": i + 1,
+                    "display_name": f"P{i}",
+                    "locale": "de",
+                    "coach_id": 1,
+                    "privacy_accepted_at": now,
+                }
+                for i in range(count)
+            ],
+        )
+        await session.execute(
+            insert(ChannelIdentity),
+            [
+                {
+                    "participant_id": i + 1,
+                    "channel": "telegram",
+                    "external_id": str(FIRST_CHAT + i),
+                }
+                for i in range(count)
+            ],
+        )
+        await session.execute(
+            insert(OutboxMessage),
+            [
+                {
+                    "participant_id": i + 1,
+                    "template": "broadcast.message",
+                    "params": {},
+                    "subject_type": "broadcast",
+                    "subject_id": 1,
+                    "broadcast_id": 1,
+                    "dedup_key": f"bc:1:{i + 1}",
+                    "due_at": now - timedelta(seconds=1),
+                    "priority": PRIORITY_BULK,
+                }
+                for i in range(count)
+            ],
+        )
+
+
+def _ok(fake: FakeTelegram) -> int:
+    return sum(1 for c in fake.calls_of("sendMessage") if c.status == 200)
+
+
+async def ours(folder: Path, count: int, rate: float, paid: bool) -> dict:
+    url = f"sqlite+aiosqlite:///{folder}/broadcast-{count}-{paid}.db"
+    engine = make_engine(url)
+    await upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    await _seed(sessions, count)
+    async with FakeTelegram() as fake:
+        fake.rate_limits(enabled=True, global_per_second=30)
+        settings = load_settings(
+            _env_file=None,
+            database_url=url,
+            telegram_bot_token=fake.token,
+            telegram_api_url=fake.base_url,
+            telegram_paid_broadcast=paid,
+            dispatch_batch=max(60, int(rate)),
+        )
+        application = build_application(settings, Router(settings, sessions, FEATURES, welcome))
+        await application.initialize()
+        dispatcher = Dispatcher(
+            sessions=sessions,
+            routes=Router(settings, sessions, FEATURES, welcome).routes,
+            settings=settings,
+            senders={"telegram": application.bot_data["sender"]},
+        )
+        tracemalloc.start()
+        started = time.perf_counter()
+        while _ok(fake) < count:
+            if not await dispatcher.tick():
+                await asyncio.sleep(0.01)
+        elapsed = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        await application.shutdown()
+        result = {"rate": count / elapsed, "429": fake.rejected_429, "peak": peak}
+    await engine.dispose()
+    return result
+
+
+async def naive(count: int, paid: bool) -> dict:
+    """A plain loop of send_message through PTB's AIORateLimiter."""
+    async with FakeTelegram() as fake:
+        fake.rate_limits(enabled=True, global_per_second=30)
+        application = (
+            ApplicationBuilder()
+            .token(fake.token)
+            .base_url(fake.base_url)
+            .rate_limiter(AIORateLimiter(max_retries=5))
+            .build()
+        )
+        await application.initialize()
+        tracemalloc.start()
+        started = time.perf_counter()
+        for i in range(count):
+            await application.bot.send_message(
+                FIRST_CHAT + i, TEXT, allow_paid_broadcast=paid or None
+            )
+        elapsed = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        await application.shutdown()
+        return {"rate": count / elapsed, "429": fake.rejected_429, "peak": peak}
+
+
+async def main(full: bool) -> None:
+    """Both modes, ours and the baseline, printed as ratios."""
+    runs = (
+        ((1_500, 30.0, False), (10_000, 1000.0, True))
+        if full
+        else ((150, 30.0, False), (1_000, 1000.0, True))
+    )
+    print(f"bench broadcast ({'full' if full else 'small'} sizes, SQLite)")
+    with tempfile.TemporaryDirectory() as folder:
+        for count, limit, paid in runs:
+            mine = await ours(Path(folder), count, limit, paid)
+            theirs = await naive(count, paid)
+            mode = "paid broadcast" if paid else "normal"
+            print(
+                f"  {count:,} recipients, {mode}, limit {limit:.0f}/s: ours {mine['rate']:.1f}/s "
+                f"= {mine['rate'] / limit:.3f} of the limit (target >= 0.95), 429s "
+                f"{mine['429']} ({100 * mine['429'] / count:.2f} %), peak "
+                f"{mine['peak'] / 2**20:.1f} MiB; naive PTB loop {theirs['rate']:.1f}/s, "
+                f"429s {theirs['429']}, peak {theirs['peak'] / 2**20:.1f} MiB; "
+                f"ours / naive {mine['rate'] / theirs['rate']:.2f}x"
+            )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--full", action="store_true", help="the full sizes (minutes)")
+    asyncio.run(main(parser.parse_args().full))

@@ -1,0 +1,275 @@
+"""Broadcasts in a coach's chat: /broadcast step by step, /report, and a participant's /stop."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, time, timedelta
+
+from babel.dates import format_skeleton
+from sqlalchemy import select
+
+from bot.features.broadcasts import actions, render
+from bot.i18n import N_
+from bot.plumbing import menu
+from bot.plumbing.errors import STALE_BUTTON, UserError
+from bot.plumbing.formatting import moment
+from bot.plumbing.messages import Button, Reply
+from bot.plumbing.turn import Turn
+from storage.models import Broadcast, Course, Module, StaffUser
+
+DATE_CHOICES = 14  # days offered for a template's date
+# TRANSLATORS: to staff: the four ready-made broadcast messages, as button labels.
+TEMPLATE_LABELS = {
+    "course_cancelled": N_("Course cancelled on a day"),
+    "room_changed": N_("New room"),
+    "bring_documents": N_("Bring your documents"),
+    "office_closed": N_("Office closed on a day"),
+}
+
+
+def _staff(turn: Turn) -> StaffUser:
+    staff = turn.staff
+    assert staff is not None  # the route's audience guarantees it
+    return staff
+
+
+# ---------------------------------------------------------------- coach: /broadcast
+
+
+async def cmd_broadcast(turn: Turn) -> list[Reply]:
+    """/broadcast: a new draft; first, who gets it."""
+    staff = _staff(turn)
+    broadcast = await actions.start_broadcast(turn.session, actor=staff, now=turn.now)
+    ident = broadcast.id
+    query = select(Course).order_by(Course.title).limit(8)
+    if staff.role != "admin":
+        query = query.where(Course.coach_id == staff.id)
+    rows = [[Button(turn._("👥 All my participants"), f"bc:gl:{ident}")]]
+    rows += [
+        [Button(f"📚 {course.title}", f"bc:gc:{ident}:{course.id}")]
+        for course in (await turn.session.scalars(query)).unique().all()
+    ]
+    if staff.role == "admin":
+        modules = (await turn.session.scalars(select(Module).order_by(Module.id))).all()
+        rows += [
+            [Button(f"🧩 {module.name_de}", f"bc:gm:{ident}:{module.id}")] for module in modules
+        ]
+        rows.append([Button(turn._("🌍 Everyone"), f"bc:ge:{ident}")])
+    rows.append([Button(turn._("✖ Cancel"), f"bc:x:{ident}")])
+    # TRANSLATORS: to staff, first step of writing a broadcast.
+    return [turn.reply(turn._("Who should get the message?"), rows)]
+
+
+async def _segment(turn: Turn, ident: int, kind: str, target: int | None = None) -> list[Reply]:
+    await actions.choose_segment(
+        turn.session, actor=_staff(turn), broadcast_id=ident, kind=kind, target_id=target
+    )
+    rows = [
+        [Button(turn._(label), f"bc:t:{ident}:{index}")]
+        for index, label in enumerate(TEMPLATE_LABELS.values())
+    ]
+    rows.append([Button(turn._("✍️ Write my own text"), f"bc:f:{ident}")])
+    rows.append([Button(turn._("✖ Cancel"), f"bc:x:{ident}")])
+    # TRANSLATORS: to staff, second step of writing a broadcast.
+    return [turn.reply(turn._("What should the message say?"), rows, edit=True)]
+
+
+async def cb_caseload(turn: Turn, ident: int) -> list[Reply]:
+    """👥 All my participants."""
+    return await _segment(turn, ident, "caseload")
+
+
+async def cb_course(turn: Turn, ident: int, course_id: int) -> list[Reply]:
+    """📚 One course."""
+    return await _segment(turn, ident, "course", course_id)
+
+
+async def cb_module(turn: Turn, ident: int, module_id: int) -> list[Reply]:
+    """🧩 One module (admins)."""
+    return await _segment(turn, ident, "module", module_id)
+
+
+async def cb_everyone(turn: Turn, ident: int) -> list[Reply]:
+    """🌍 Everyone (admins)."""
+    return await _segment(turn, ident, "everyone")
+
+
+async def cb_template(turn: Turn, ident: int, index: int) -> list[Reply]:
+    """A ready-made message, translated for each recipient."""
+    keys = list(actions.TEMPLATES)
+    if index >= len(keys):
+        raise UserError(STALE_BUTTON)
+    broadcast = await actions.set_content(
+        turn.session, actor=_staff(turn), broadcast_id=ident, template=keys[index], params={}
+    )
+    return await _next_step(turn, broadcast)
+
+
+async def cb_free_text(turn: Turn, ident: int) -> list[Reply]:
+    """✍️ Own text: the next message the coach writes is the broadcast."""
+    await actions.own_broadcast(turn.session, actor=_staff(turn), broadcast_id=ident, draft=True)
+    turn.ask(f"bc:text:{ident}")
+    # TRANSLATORS: to staff writing their own broadcast text.
+    text = turn._(
+        "Please write your message now. Everyone in the group gets it exactly as you write it."
+    )
+    return [turn.reply(text, edit=True)]
+
+
+async def answer_text(turn: Turn, ident: int, text: str) -> list[Reply]:
+    """The coach's own text."""
+    turn.close_question()
+    broadcast = await actions.set_content(
+        turn.session, actor=_staff(turn), broadcast_id=ident, text=text
+    )
+    return await _next_step(turn, broadcast)
+
+
+async def answer_place(turn: Turn, ident: int, text: str) -> list[Reply]:
+    """The new room or address for "New room"."""
+    turn.close_question()
+    staff = _staff(turn)
+    broadcast = await actions.own_broadcast(
+        turn.session, actor=staff, broadcast_id=ident, draft=True
+    )
+    params = {**broadcast.params, "place": text.strip()[:200]}
+    broadcast = await actions.set_content(
+        turn.session, actor=staff, broadcast_id=ident, template=broadcast.template, params=params
+    )
+    return await _next_step(turn, broadcast)
+
+
+async def cb_date(turn: Turn, ident: int, offset: int) -> list[Reply]:
+    """The day for "Course cancelled" or "Office closed"."""
+    staff = _staff(turn)
+    broadcast = await actions.own_broadcast(
+        turn.session, actor=staff, broadcast_id=ident, draft=True
+    )
+    if offset >= DATE_CHOICES or broadcast.template is None:
+        raise UserError(STALE_BUTTON)
+    day = turn.now.astimezone(turn.settings.tz).date() + timedelta(days=offset)
+    params = {**broadcast.params, "date": day.isoformat()}
+    broadcast = await actions.set_content(
+        turn.session, actor=staff, broadcast_id=ident, template=broadcast.template, params=params
+    )
+    return await _next_step(turn, broadcast)
+
+
+async def _next_step(turn: Turn, broadcast: Broadcast) -> list[Reply]:
+    missing = actions.missing_parameter(broadcast)
+    ident = broadcast.id
+    if missing == "date":
+        today = turn.now.astimezone(turn.settings.tz).date()
+        days = [today + timedelta(days=n) for n in range(DATE_CHOICES)]
+        buttons = [
+            Button(format_skeleton("MMMEd", day, locale=turn.voice.locale), f"bc:d:{ident}:{n}")
+            for n, day in enumerate(days)
+        ]
+        rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+        # TRANSLATORS: to staff: the day a course is cancelled or the office is closed.
+        return [turn.reply(turn._("Which day?"), rows, edit=True)]
+    if missing == "place":
+        turn.ask(f"bc:place:{ident}")
+        # TRANSLATORS: to staff: the new room or address of a course.
+        return [turn.reply(turn._("Please write the new room or address."), edit=True)]
+    return [await _preview(turn, broadcast)]
+
+
+async def _preview(turn: Turn, broadcast: Broadcast) -> Reply:
+    people = await actions.recipients(
+        turn.session, broadcast=broadcast, actor=_staff(turn), now=turn.now
+    )
+    if not people:
+        raise UserError(N_("Nobody in this group can get a message right now."))
+    languages = Counter(person.locale or "de" for person in people)
+    label = await render.segment_label(turn.session, turn.voice, broadcast)
+    return render.render_preview(turn.voice, broadcast, languages, label)
+
+
+async def _queue(turn: Turn, ident: int, send_at: datetime) -> list[Reply]:
+    broadcast = await actions.queue_broadcast(
+        turn.session, actor=_staff(turn), broadcast_id=ident, send_at=send_at, now=turn.now
+    )
+    n = broadcast.recipients
+    if send_at <= turn.now:
+        text = turn.voice.ngettext(
+            "Done. {n} person gets the message now. /report shows how it goes.",
+            "Done. {n} people get the message now. /report shows how it goes.",
+            n,
+        )
+    else:
+        text = turn.voice.ngettext(
+            "Planned for {when}: {n} person will get the message. /report shows how it goes.",
+            "Planned for {when}: {n} people will get the message. /report shows how it goes.",
+            n,
+            when=turn.voice.isolate(moment(turn.voice, send_at)),
+        )
+    return [turn.reply(text, menu.menu_button(turn.voice), edit=True)]
+
+
+async def cb_send_now(turn: Turn, ident: int) -> list[Reply]:
+    """📤 Send now."""
+    return await _queue(turn, ident, turn.now)
+
+
+async def cb_in_an_hour(turn: Turn, ident: int) -> list[Reply]:
+    """⏰ In one hour."""
+    return await _queue(turn, ident, turn.now + timedelta(hours=1))
+
+
+async def cb_tomorrow(turn: Turn, ident: int) -> list[Reply]:
+    """⏰ Tomorrow at 08:00, local time."""
+    tz = turn.settings.tz
+    tomorrow = turn.now.astimezone(tz).date() + timedelta(days=1)
+    return await _queue(turn, ident, datetime.combine(tomorrow, time(8), tz))
+
+
+async def cb_discard(turn: Turn, ident: int) -> list[Reply]:
+    """✖ Cancel a draft: nothing is sent."""
+    broadcast = await actions.own_broadcast(
+        turn.session, actor=_staff(turn), broadcast_id=ident, draft=True
+    )
+    await turn.session.delete(broadcast)
+    turn.close_question()
+    return [turn.reply(turn._("OK. Nothing was sent."), menu.menu_button(turn.voice), edit=True)]
+
+
+# ---------------------------------------------------------------- coach: /report
+
+
+async def cmd_report(turn: Turn) -> list[Reply]:
+    """/report: the last broadcasts with sent / waiting / failed / blocked / skipped."""
+    items = [
+        (broadcast, await actions.counts(turn.session, broadcast=broadcast))
+        for broadcast in await actions.recent_broadcasts(turn.session, actor=_staff(turn))
+    ]
+    return await render.render_report(turn.session, turn.voice, items)
+
+
+async def cb_stop_rest(turn: Turn, ident: int) -> list[Reply]:
+    """✖ Stop the rest of a broadcast that is still going out."""
+    stopped = await actions.cancel_broadcast(
+        turn.session, actor=_staff(turn), broadcast_id=ident, now=turn.now
+    )
+    text = turn.voice.ngettext(
+        "Stopped. {n} message was not sent.", "Stopped. {n} messages were not sent.", stopped
+    )
+    return [turn.reply(text, menu.menu_button(turn.voice))]
+
+
+# ---------------------------------------------------------------- participant: /stop
+
+
+async def cmd_stop(turn: Turn) -> list[Reply]:
+    """/stop: no more general messages; reminders of their own appointments go on."""
+    participant = turn.participant
+    assert participant is not None
+    if not await actions.stop_broadcasts(turn.session, participant=participant, now=turn.now):
+        text = turn._("You already get no general messages. Send /start to get them again.")
+    else:
+        # TRANSLATORS: after /stop. "General messages" are messages to a whole group.
+        text = turn._(
+            "OK. You will get no general messages from now on. Reminders for your own "
+            "appointments still come. Send /start to get general messages again."
+        )
+    return [turn.reply(text, menu.menu_button(turn.voice))]

@@ -1,0 +1,135 @@
+"""Rendering broadcasts: one recipient's copy at send time, the preview, the report."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.features.broadcasts.actions import TEMPLATES
+from bot.i18n import BY_CODE, FALLBACK_CHAIN, N_
+from bot.plumbing.formatting import long_date, moment
+from bot.plumbing.messages import Button, Reply
+from bot.plumbing.routes import Skip
+from bot.plumbing.voice import Voice
+from storage.models import Broadcast, Course, Module, OutboxMessage, Participant
+
+STATES = (
+    # TRANSLATORS: to staff, in a delivery report: how many copies are in each state.
+    ("sent", N_("sent")),
+    ("pending", N_("waiting")),
+    ("failed", N_("failed")),
+    ("blocked", N_("blocked")),
+    ("skipped", N_("skipped")),
+    ("cancelled", N_("stopped")),
+)
+
+
+def render_content(voice: Voice, broadcast: Broadcast) -> str:
+    """The message in the voice's language: a template, a version for it, or the free text."""
+    if broadcast.template is not None:
+        message, needed = TEMPLATES[broadcast.template]
+        values: dict[str, str] = {}
+        for name in needed:
+            raw = str(broadcast.params.get(name, ""))
+            if name == "date":
+                values[name] = voice.isolate(long_date(voice, date.fromisoformat(raw)))
+            else:
+                values[name] = voice.isolate(raw)
+        return voice._(message, **values)
+    if broadcast.versions:
+        for code in (voice.code, *FALLBACK_CHAIN):
+            if broadcast.versions.get(code):
+                return broadcast.versions[code]
+        return next(iter(broadcast.versions.values()))
+    return broadcast.text or ""
+
+
+async def broadcast_message(
+    session: AsyncSession, voice: Voice, row: OutboxMessage
+) -> Reply | None:
+    """Outbox `broadcast.message`: one participant's copy, unless stopped or cancelled."""
+    broadcast = await session.get(Broadcast, row.broadcast_id or 0)
+    if broadcast is None or broadcast.state == "cancelled":
+        raise Skip("broadcast cancelled")
+    participant = await session.get(Participant, row.participant_id or 0)
+    if participant is None or participant.status != "active":
+        raise Skip("participant not active")
+    if participant.broadcasts_stopped_at is not None:
+        raise Skip("participant sent /stop")
+    return voice.reply("📢 " + render_content(voice, broadcast))
+
+
+async def segment_label(session: AsyncSession, voice: Voice, broadcast: Broadcast) -> str:
+    """Who a broadcast is for, in the staff user's words."""
+    segment = broadcast.segment
+    kind = segment.get("kind")
+    if kind == "course":
+        course = await session.get(Course, segment.get("id") or 0)
+        label = voice.isolate(course.title) if course else "–"
+    elif kind == "module":
+        module = await session.get(Module, segment.get("id") or 0)
+        label = voice.isolate(module.name_de) if module else "–"
+    elif kind == "caseload":
+        label = voice._("my participants")
+    else:
+        label = voice._("everyone")
+    if segment.get("languages"):
+        names = ", ".join(BY_CODE[code].native_name for code in segment["languages"])
+        label += f" ({voice.isolate(names)})"
+    return label
+
+
+def render_preview(
+    voice: Voice, broadcast: Broadcast, languages: Counter[str], label: str
+) -> Reply:
+    """Per language: how many get it and the text they see; then send now or later."""
+    total = sum(languages.values())
+    lines = [
+        voice.ngettext(
+            "Preview for {group}: {n} person will get this.",
+            "Preview for {group}: {n} people will get this.",
+            total,
+            group=label,
+        )
+    ]
+    for code, count in sorted(languages.items(), key=lambda item: -item[1]):
+        shown = Voice.for_language(code, tz=voice.tz, now=voice.now)
+        name = BY_CODE[code].native_name if code in BY_CODE else code
+        lines.append(
+            f"• {voice.isolate(name)} ({count}): {shown.isolate(render_content(shown, broadcast))}"
+        )
+    ident = broadcast.id
+    buttons = [
+        [Button(voice._("📤 Send now"), f"bc:now:{ident}")],
+        [
+            Button(voice._("⏰ In one hour"), f"bc:h1:{ident}"),
+            Button(voice._("⏰ Tomorrow at 08:00"), f"bc:tm:{ident}"),
+        ],
+        [Button(voice._("✖ Cancel"), f"bc:x:{ident}")],
+    ]
+    return voice.reply("\n".join(lines), buttons, edit=True)
+
+
+async def render_report(
+    session: AsyncSession, voice: Voice, items: list[tuple[Broadcast, Counter[str]]]
+) -> list[Reply]:
+    """The last broadcasts with their delivery counts; a stop button while copies wait."""
+    if not items:
+        return [
+            voice.reply(voice._("You have not sent a broadcast yet. Start one with /broadcast."))
+        ]
+    replies = []
+    for broadcast, found in items:
+        when = moment(voice, broadcast.send_at or broadcast.created_at)
+        label = await segment_label(session, voice, broadcast)
+        numbers = ", ".join(
+            f"{voice._(name)} {found.get(state, 0)}" for state, name in STATES if found.get(state)
+        )
+        text = f"📢 {voice.isolate(when)} – {label}\n{numbers or '–'}"
+        buttons = []
+        if found.get("pending") and broadcast.state != "cancelled":
+            buttons = [[Button(voice._("✖ Stop the rest"), f"bc:stop:{broadcast.id}")]]
+        replies.append(voice.reply(text, buttons))
+    return replies
