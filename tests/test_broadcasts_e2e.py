@@ -227,3 +227,29 @@ async def test_versions_per_language_fall_back_to_english_then_german(sessions, 
     tz = __import__("zoneinfo").ZoneInfo("Europe/Berlin")
     assert render_content(Voice.for_language("ar", tz=tz, now=utcnow()), broadcast) == "مرحبا"
     assert render_content(Voice.for_language("uk", tz=tz, now=utcnow()), broadcast) == "Hallo"
+
+
+async def test_a_segment_narrowed_by_language_and_by_coming_appointments(
+    sessions, classroom, make_appointment
+):
+    coach, people, course = classroom
+    await make_appointment(people["ar"], starts_in=timedelta(days=2))
+    await make_appointment(people["de"], starts_in=timedelta(days=20))
+    async with sessions.begin() as session:
+        actor = await session.get(StaffUser, coach.id)
+        draft = await actions.start_broadcast(session, actor=actor, now=utcnow())
+        broadcast = await actions.choose_segment(
+            session, actor=actor, broadcast_id=draft.id, kind="caseload", within_days=7
+        )
+        soon = await actions.recipients(session, broadcast=broadcast, actor=actor, now=utcnow())
+        broadcast = await actions.choose_segment(
+            session,
+            actor=actor,
+            broadcast_id=draft.id,
+            kind="course",
+            target_id=course.id,
+            languages=["de", "ti"],
+        )
+        spoken = await actions.recipients(session, broadcast=broadcast, actor=actor, now=utcnow())
+    assert [p.id for p in soon] == [people["ar"].id]
+    assert sorted(p.locale for p in spoken) == ["de", "ti"]

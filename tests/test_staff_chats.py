@@ -17,7 +17,7 @@ from bot.plumbing.routes import Routes
 from bot.plumbing.voice import Voice
 from storage.models import Appointment, AuditEntry, ChannelIdentity, OutboxMessage, StaffUser
 from storage.types import utcnow
-from tests.helpers import ARABIC_SCRIPT, data_of, tr
+from tests.helpers import ARABIC_SCRIPT, CYRILLIC, data_of, tr
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -138,3 +138,35 @@ async def test_an_appointment_renders_for_a_participant_outside_any_update(
         f"ap:c:{appointment.id}",
         f"ap:x:{appointment.id}",
     ]
+
+
+async def test_answers_reach_the_coachs_linked_chat(
+    telegram, sessions, settings, make_staff, make_participant, bind_chat, make_appointment
+):
+    """✅ and ❌ from a participant arrive in the coach's own chat, in the coach's language."""
+    from bot.outbox.dispatcher import Dispatcher
+    from storage.identities import bind_identity
+
+    coach = await make_staff(locale="uk")
+    async with sessions.begin() as session:
+        await bind_identity(session, channel="telegram", external_id="9520", staff_id=coach.id)
+    participant = await make_participant(
+        accepted=True, locale="de", coach_id=coach.id, display_name="Hevin"
+    )
+    await bind_chat(participant, 9521)
+    appointment = await make_appointment(participant, starts_in=timedelta(days=2))
+    user = telegram.fake.user(chat_id=9521)
+    await user.exchange("/appointments")
+    await user.press_and_wait(f"ap:c:{appointment.id}")
+    await user.press_and_wait(f"ap:x:{appointment.id}")
+    dispatcher = Dispatcher(
+        sessions=sessions,
+        routes=telegram.router.routes,
+        settings=settings,
+        senders={"telegram": telegram.application.bot_data["sender"]},
+    )
+    await dispatcher.drain()
+    texts = [m["text"] for m in telegram.fake.sent(9520)]
+    assert len(texts) == 2
+    assert texts[0].startswith("Hevin ") and texts[1].startswith("Hevin ")
+    assert texts[0] != texts[1] and all(CYRILLIC.search(text) for text in texts)
