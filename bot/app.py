@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
+from collections.abc import Iterator
 
 import uvicorn
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.error import InvalidToken, NetworkError
 
@@ -22,6 +26,8 @@ from bot.web.app import create_app
 from storage.db import make_engine, make_sessionmaker, upgrade
 
 log = logging.getLogger(__name__)
+
+SHUTDOWN_SECONDS = 15
 
 
 def configure_logging(level: str) -> None:
@@ -58,7 +64,7 @@ async def serve(settings: Settings) -> None:
     scheduler = build_scheduler(
         settings=settings, sessions=sessions, routes=router.routes, dispatcher=dispatcher
     )
-    server = uvicorn.Server(
+    server = _Server(
         uvicorn.Config(
             web,
             host=settings.web_host,
@@ -68,24 +74,75 @@ async def serve(settings: Settings) -> None:
             access_log=False,
         )
     )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    web_task: asyncio.Task[None] | None = None
     try:
         if telegram is not None:
             await _start_telegram(settings, telegram)
         else:
             log.warning("TELEGRAM_BOT_TOKEN is not set: serving the web chat only")
         scheduler.start()
+        web_task = asyncio.create_task(server.serve())
         log.info("web server on %s", settings.public_web_url)
-        await server.serve()
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({web_task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        log.info("stopping: finishing what was started")
     finally:
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
-        async with asyncio.timeout(15):
-            released = await dispatcher.stop()
-        if released:
-            log.info("released %d claimed pushes", released)
-        if telegram is not None:
-            await _stop_telegram(telegram)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        await _shut_down(telegram, scheduler, dispatcher, server, web_task)
         await engine.dispose()
+
+
+async def _shut_down(
+    telegram: object,
+    scheduler: AsyncIOScheduler,
+    dispatcher: Dispatcher,
+    server: uvicorn.Server,
+    web_task: asyncio.Task[None] | None,
+) -> None:
+    """Stop in order, within 15 s: take no more updates, answer the ones already fetched,
+    finish the sends in flight, give back claimed pushes, then close the web server."""
+    from telegram.ext import Application
+
+    try:
+        async with asyncio.timeout(SHUTDOWN_SECONDS):
+            if isinstance(telegram, Application):
+                if telegram.updater is not None and telegram.updater.running:
+                    await telegram.updater.stop()  # no more getUpdates
+                if telegram.running:
+                    await telegram.stop()  # answers every update already fetched
+            # The batch in flight ends and is recorded before the scheduler goes: shutting it
+            # down cancels running jobs, and a cancelled batch would be sent twice.
+            released = await dispatcher.stop()
+            if released:
+                log.info("released %d claimed pushes", released)
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+            if telegram is not None:
+                await _stop_telegram(telegram)  # closes the HTTP client last
+            server.should_exit = True
+            if web_task is not None:
+                await web_task
+    except TimeoutError:
+        log.warning("shutdown took longer than %d s; leases expire on their own", SHUTDOWN_SECONDS)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handlers: `serve()` stops the parts in order.
+
+    uvicorn's handlers re-raise SIGTERM after it stops, which killed the process before the
+    Telegram application had answered the updates it had already fetched.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Leave SIGINT and SIGTERM to `serve()`."""
+        yield
 
 
 async def _start_telegram(settings: Settings, telegram: object) -> None:

@@ -70,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     link.add_argument("--email", required=True)
     link.set_defaults(func=_admin_link_chat)
 
+    i18n = commands.add_parser("i18n", help="translations")
+    i18n_commands = i18n.add_subparsers(dest="i18n_command", metavar="ACTION", required=True)
+    i18n_commands.add_parser(
+        "report", help="coverage per language; exit 1 on a missing, fuzzy or broken entry"
+    ).set_defaults(func=_i18n_report)
+
     invite = commands.add_parser("invite", help="make a one-time invite link for a participant")
     invite.add_argument("participant", type=int, help="participant id")
     invite.set_defaults(func=_invite)
@@ -191,6 +197,12 @@ async def _admin_link_chat(settings: Settings, args: argparse.Namespace) -> int:
     print(invite.telegram_link(settings.telegram_bot_username))
     print(f"valid until {invite.expires_at.astimezone(settings.tz):%Y-%m-%d %H:%M}")
     return 0
+
+
+async def _i18n_report(_settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.i18n_check import main as report
+
+    return report()
 
 
 async def _invite(settings: Settings, args: argparse.Namespace) -> int:

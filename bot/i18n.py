@@ -54,6 +54,8 @@ LANGUAGES: tuple[Language, ...] = (
     Language("fr", "Français"),
     Language("en", "English"),
     Language("de", "Deutsch"),
+    # Plain German for participants who are learning it: short sentences, common words.
+    Language("de_simple", "Einfaches Deutsch"),
 )
 BY_CODE = {language.code: language for language in LANGUAGES}
 DEFAULT = "en"
@@ -104,7 +106,9 @@ def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> int:
 def translator(code: str) -> Translator:
     """The translator for a language code, with the English→German fallback chain."""
     compile_catalogs()
-    chain = [code, *(c for c in FALLBACK_CHAIN if c != code)]
+    # Einfaches Deutsch falls back to German first; everyone else to English, then German.
+    order = ("de", "en") if code.startswith("de") else FALLBACK_CHAIN
+    chain = [code, *(c for c in order if c != code)]
     head, *fallbacks = [Translations.load(str(LOCALES_DIR), [c], DOMAIN) for c in chain]
     for fallback in fallbacks:
         head.add_fallback(fallback)

@@ -1,7 +1,9 @@
 """Catalog checks and the translation coverage report: `python -m bot.i18n_check`.
 
 A catalog fails when an entry of the template is missing, empty, fuzzy or obsolete, when a
-plural entry lacks a form, or when its {placeholders} differ from the msgid's.
+plural entry lacks a form, when its {placeholders} differ from the msgid's, or when it is
+too long for a Telegram message once its placeholders are filled (half of 4,096).
+Also `wegweiser i18n report`.
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ def _key(message: Message) -> object:
     return (message.context, message.id) if message.context else message.id
 
 
+TELEGRAM_LIMIT = 4096  # characters in one message; a translation must fit with room to spare
+LONGEST = TELEGRAM_LIMIT // 2  # placeholders (a list, an address) are filled in later
+
+
 def check_language(code: str, template: Catalog, locales_dir: Path = LOCALES_DIR) -> Coverage:
     """Compare one language's catalog with the template."""
     coverage = Coverage(code, total=len([m for m in template if m.id]))
@@ -74,6 +80,9 @@ def check_language(code: str, template: Catalog, locales_dir: Path = LOCALES_DIR
             isinstance(message.id, tuple) and len(strings) != catalog.num_plurals
         ):
             coverage.problems.append(f"{code}: untranslated {label!r}")
+            continue
+        if any(len(string) > LONGEST for string in strings):
+            coverage.problems.append(f"{code}: longer than {LONGEST} characters {label!r}")
             continue
         expected = _placeholders(_texts(message.id)[-1])
         for string in strings:

@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     telegram_chat_burst: int = Field(default=3, ge=1, le=30)
     # Paid broadcasts (Telegram's allow_paid_broadcast, charged in Stars): bulk messages go
     # up to this rate instead of the overall limit. Off unless the provider pays for it.
+    # Requests on the wire at once (a slow network needs more to keep the pace).
+    telegram_max_in_flight: int = Field(default=16, ge=1, le=256)
     telegram_paid_broadcast: bool = False
     telegram_paid_per_second: float = Field(default=1000.0, gt=0, le=100_000)
     coach_digest_time: str = "07:30"

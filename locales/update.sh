@@ -3,7 +3,7 @@
 # msgids, compile, and print the coverage report. Run from the repository root.
 set -euo pipefail
 py=${PYTHON:-.venv/bin/python}
-"$py" -m babel.messages.frontend extract -F babel.cfg -k N_ --add-comments=TRANSLATORS: \
+"$py" -m babel.messages.frontend extract -F babel.cfg -k N_ -k label --add-comments=TRANSLATORS: \
   --no-location --sort-output --omit-header -o locales/messages.pot . >/dev/null 2>&1
 "$py" -m babel.messages.frontend update -i locales/messages.pot -d locales --no-fuzzy-matching \
   --ignore-obsolete >/dev/null 2>&1

@@ -20,7 +20,11 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def make_engine(database_url: str) -> AsyncEngine:
     """Create the async engine; SQLite gets foreign keys and a busy timeout."""
     if database_url.startswith("sqlite"):
-        engine = create_async_engine(database_url, connect_args={"timeout": 30})
+        # Every Session ends its transaction itself (commit, rollback or close), so the
+        # pool's extra ROLLBACK on return is a wasted round trip to SQLite's thread.
+        engine = create_async_engine(
+            database_url, connect_args={"timeout": 30}, pool_reset_on_return=None
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ from bot.features.broadcasts import actions
 from bot.features.broadcasts.render import render_content
 from bot.i18n import translator
 from bot.outbox.dispatcher import Dispatcher
+from bot.plumbing.formatting import long_date
 from bot.plumbing.voice import Voice
 from storage.identities import bind_identity
 from storage.models import Broadcast, OutboxMessage, StaffUser
@@ -105,7 +106,7 @@ async def test_a_coach_cancels_a_course_day_for_de_ar_and_ti(
         text = tr(
             locale,
             actions.COURSE_CANCELLED,
-            date=expected.isolate(format_date(day, "full", locale=locale)),
+            date=expected.isolate(long_date(expected, day)),
         )
         assert message["text"] == "📢 " + text, locale
     # Each person once, and the report adds up.

@@ -34,6 +34,8 @@ def test_template_matches_the_code(tmp_path):
             "babel.cfg",
             "-k",
             "N_",
+            "-k",
+            "label",
             "--add-comments=TRANSLATORS:",
             "--no-location",
             "--sort-output",
@@ -99,3 +101,21 @@ def test_rtl_languages_isolate_embedded_text():
     assert translator("de").isolate("Lindenplatz 1") == "Lindenplatz 1"
     rtl = {language.code for language in LANGUAGES if language.rtl}
     assert rtl == {"ar", "fa", "fa_AF", "ps", "ckb"}
+
+
+def test_a_translation_too_long_for_telegram_fails_the_check(tmp_path):
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    from bot.i18n_check import LONGEST, check_language
+
+    template = Catalog(locale="en")
+    template.add("Hello {name}!")
+    catalog = Catalog(locale="de")
+    catalog.add("Hello {name}!", "Hallo {name}! " + "x" * LONGEST)
+    folder = tmp_path / "de" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    with (folder / "messages.po").open("wb") as handle:
+        write_po(handle, catalog)
+    coverage = check_language("de", template, tmp_path)
+    assert coverage.problems == [f"de: longer than {LONGEST} characters 'Hello {{name}}!'"]

@@ -167,15 +167,18 @@ async def _states(sessions) -> dict[str, int]:
         return dict(rows.all())
 
 
-def _stop(process: subprocess.Popen[bytes], log: Path) -> str:
+async def _stop(process: subprocess.Popen[bytes], log: Path) -> str:
+    """SIGTERM and wait, without blocking the loop: the fake must keep answering meanwhile."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
+            async with asyncio.timeout(20):
+                while process.poll() is None:  # noqa: ASYNC110 - another process
+                    await asyncio.sleep(0.05)
+        except TimeoutError:
             process.kill()
             process.wait()
-    return log.read_text(errors="replace")
+    return log.read_text(errors="replace")  # noqa: ASYNC240 - a small log, read once
 
 
 @pytest.mark.parametrize("count", [1000])
@@ -197,7 +200,7 @@ async def test_sigkill_in_the_middle_of_a_backlog_loses_nothing(
     try:
         states = await _until_all_sent(fake_telegram, sessions, count, 90)
     finally:
-        output = _stop(second, log)
+        output = await _stop(second, log)
     sends = backlog_sends(fake_telegram)
     duplicates = sum(sends.values()) - len(sends)
     print(
@@ -224,8 +227,8 @@ async def test_two_processes_on_one_postgresql_send_each_row_once(
     try:
         states = await _until_all_sent(fake_telegram, sessions, count, 120)
     finally:
-        _stop(receiver, log)
-        logs = _stop(sender_only, log)
+        await _stop(receiver, log)
+        logs = await _stop(sender_only, log)
     sends = backlog_sends(fake_telegram)
     duplicates = sum(sends.values()) - len(sends)
     async with sessions() as session:
@@ -239,3 +242,65 @@ async def test_two_processes_on_one_postgresql_send_each_row_once(
     assert len(sends) == count and duplicates == 0
     assert senders == 2  # both processes took their share
     assert "Traceback" not in logs, logs[-2000:]
+
+
+async def test_sigterm_answers_every_update_already_fetched(fake_telegram, database_url, tmp_path):
+    """60 users write at once; SIGTERM while the answers are on their way: all arrive."""
+    fake_telegram.rate_limits(enabled=False)
+    log = tmp_path / "bot.log"
+    bot = start_bot(database_url, fake_telegram, log, LOG_LEVEL="INFO")
+    try:
+        await _wait(lambda: fake_telegram.calls_of("getUpdates"), 30, "polling")
+        fake_telegram.delay_next("sendMessage", 0.5, count=60)
+        users = [fake_telegram.user(chat_id=300_000 + i, language_code="de") for i in range(60)]
+        for user in users:
+            await user.send("/help")
+        await _wait(lambda: fake_telegram.calls_of("sendMessage"), 30, "the first answer")
+        bot.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(15):
+            while bot.poll() is None:  # noqa: ASYNC110 - another process
+                await asyncio.sleep(0.05)
+    finally:
+        output = await _stop(bot, log)
+    assert bot.returncode == 0, output[-2000:]
+    unanswered = [u.chat_id for u in users if not fake_telegram.sent(u.chat_id)]
+    assert unanswered == [], output[-2000:]
+    assert " ERROR " not in output and "Traceback" not in output
+
+
+async def test_sigterm_in_the_middle_of_a_backlog_leaves_nothing_claimed(
+    fake_telegram, sessions, database_url, tmp_path
+):
+    fake_telegram.rate_limits(enabled=True)
+    await seed_backlog(sessions, 300)
+    log = tmp_path / "bot.log"
+    bot = start_bot(database_url, fake_telegram, log, TELEGRAM_MESSAGES_PER_SECOND="30")
+    try:
+        await _wait(lambda: sum(backlog_sends(fake_telegram).values()) >= 40, 60, "sends")
+        bot.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(15):
+            while bot.poll() is None:  # noqa: ASYNC110 - another process
+                await asyncio.sleep(0.05)
+    finally:
+        output = await _stop(bot, log)
+    assert bot.returncode == 0, output[-2000:]
+    states = await _states(sessions)
+    assert "claimed" not in states and states.get("sent", 0) >= 40
+    assert states["sent"] + states["pending"] == 300
+    assert sum(backlog_sends(fake_telegram).values()) == states["sent"]  # none twice
+
+
+async def test_sigint_stops_without_an_error(fake_telegram, database_url, tmp_path):
+    fake_telegram.rate_limits(enabled=False)
+    log = tmp_path / "bot.log"
+    bot = start_bot(database_url, fake_telegram, log, LOG_LEVEL="INFO")
+    try:
+        await _wait(lambda: fake_telegram.calls_of("getUpdates"), 30, "polling")
+        bot.send_signal(signal.SIGINT)
+        async with asyncio.timeout(15):
+            while bot.poll() is None:  # noqa: ASYNC110 - another process
+                await asyncio.sleep(0.05)
+    finally:
+        output = await _stop(bot, log)
+    assert bot.returncode == 0
+    assert " ERROR " not in output and "Traceback" not in output, output[-2000:]

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from bot.app import _start_telegram, _stop_telegram
 from bot.channels.telegram import build_application
 from bot.features import FEATURES, welcome
+from bot.i18n import LANGUAGES
 from bot.plumbing.menu import HELP_NOT_CONNECTED
 from bot.plumbing.router import Router
 from bot.web.app import create_app
@@ -67,7 +68,7 @@ async def test_webhook_mode_checks_the_secret(
             assert fake_telegram.sent(9001) == []
             user = fake_telegram.user(chat_id=9002, language_code="de")
             [menu] = await user.exchange(f"/start {invite.token}")
-            assert len(labels(menu)) == 14
+            assert len(labels(menu)) == len(LANGUAGES)
         finally:
             await _stop_telegram(application)
 

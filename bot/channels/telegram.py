@@ -111,7 +111,9 @@ def build_application(
         .token(settings.telegram_bot_token)
         .base_url(api_url)
         .base_file_url(api_url.removesuffix("/bot") + "/file/bot")
-        .rate_limiter(PacedRateLimiter(pacer, paid_pacer(settings)))
+        .rate_limiter(
+            PacedRateLimiter(pacer, paid_pacer(settings), settings.telegram_max_in_flight)
+        )
         .concurrent_updates(PerChatUpdates())
     )
     if settings.webhook_mode:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import N_
 from bot.plumbing import menu
 from bot.plumbing.errors import UserError
-from bot.plumbing.formatting import clock, long_date, weekdays, when
+from bot.plumbing.formatting import clock, days_and_time, long_date, weekdays, when
 from bot.plumbing.labels import kind_label
 from bot.plumbing.messages import Button, Reply
 from bot.plumbing.reminders import ReminderPolicy
@@ -164,11 +164,11 @@ async def course_reminder(session: AsyncSession, voice: Voice, row: OutboxMessag
         raise Skip("session cancelled")
     lines = [
         "⏰ " + voice._("Reminder of your course:"),
-        f"📚 {kind_label(voice, course.kind)} ({voice.isolate(course.title)})",
+        f"📚 {kind_label(voice, course.kind)} {voice.isolate(f'({course.title})')}",
         f"🕒 {when(voice, meeting.starts_at, meeting.ends_at)}",
         f"📍 {voice.isolate(course.location)}",
     ]
-    button = Button(voice._("🔕 Turn reminders off"), f"co:m:{course.id}")
+    button = Button(voice.label("🔕 Turn reminders off"), f"co:m:{course.id}")
     return voice.reply("\n".join(lines), [[button]])
 
 
@@ -180,13 +180,13 @@ def render_course(
 ) -> Reply:
     """A course: what, weekly times, where, until when, the next session, reminder state."""
     course = enrolment.course
-    lines = [f"📚 {kind_label(voice, course.kind)} ({voice.isolate(course.title)})"]
+    lines = [f"📚 {kind_label(voice, course.kind)} {voice.isolate(f'({course.title})')}"]
     # Slots with the same hours read as one line: "Monday and Wednesday, 09:00–12:30".
     slots = sorted(course.slots, key=lambda s: (s.start_time, s.end_time, s.weekday))
     for (start, end), group in groupby(slots, key=lambda s: (s.start_time, s.end_time)):
         days = weekdays(voice, [slot.weekday for slot in group])
         span = f"{clock(voice, start)}–{clock(voice, end)}"
-        lines.append(f"🗓 {days}, {voice.isolate(span)}")
+        lines.append(f"🗓 {days_and_time(voice, days, voice.isolate(span))}")
     lines.append(f"📍 {voice.isolate(course.location)}")
     until = voice.isolate(long_date(voice, course.ends_on))
     lines.append("🏁 " + voice._("until {date}", date=until))
@@ -198,10 +198,10 @@ def render_course(
         lines.append(voice._("This course has no more sessions."))
     if enrolment.muted:
         lines.append(voice._("🔕 Reminders for this course are off."))
-        button = Button(voice._("🔔 Turn reminders on"), f"co:u:{course.id}")
+        button = Button(voice.label("🔔 Turn reminders on"), f"co:u:{course.id}")
     else:
         lines.append(voice._("🔔 You get reminders for this course."))
-        button = Button(voice._("🔕 Turn reminders off"), f"co:m:{course.id}")
+        button = Button(voice.label("🔕 Turn reminders off"), f"co:m:{course.id}")
     return voice.reply("\n".join(lines), [[button]], edit=edit, toast=toast)
 
 

@@ -86,6 +86,7 @@ class Dispatcher:
         self.worker = worker or worker_name()
         self.stats: Counter[str] = Counter()
         self._lock = asyncio.Lock()
+        self._stopped = False
 
     async def tick(self) -> int:
         """Claim one batch of due rows and deliver them; how many were claimed.
@@ -95,6 +96,8 @@ class Dispatcher:
         one write transaction. No transaction is open while a send waits on the network.
         """
         async with self._lock:  # one batch at a time per process
+            if self._stopped:
+                return 0
             now = self.clock()
             lease = timedelta(seconds=self.settings.dispatch_lease_seconds)
             async with self.sessions.begin() as session:
@@ -118,8 +121,9 @@ class Dispatcher:
                 pass
 
     async def stop(self) -> int:
-        """Wait for a batch in flight, then give back what this process still holds."""
+        """Wait for a batch in flight, take no more, give back what this process holds."""
         async with self._lock:
+            self._stopped = True
             return await self.release()
 
     async def release(self) -> int:

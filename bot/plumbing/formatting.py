@@ -1,9 +1,20 @@
-"""Dates, times and places, formatted for the recipient's locale in the programme's zone."""
+"""Dates, times and places, formatted for the recipient's locale in the programme's zone.
+
+Choices a participant cannot misread, per language (see locales/README.md):
+- times always on the 24-hour clock ("14:30"), as German letters and appointment cards
+  write them; a 12-hour clock with ص/م, ድ.ቀ. or GD collides with other time counts;
+- the day before the month everywhere (Somali and English included), as in Germany;
+- Arabic uses the month names of Syria and Iraq (تشرين الثاني), where most of the
+  programme's Arabic speakers come from, and, like Tigrinya and Somali, adds the numeric
+  date (26.11.2026) as German letters show it, so readers of other month names match it;
+- Sorani in its long order, not year first; Pashto with the weekday names people use.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
+from babel import Locale
 from babel.dates import format_date, format_time, get_day_names
 from babel.lists import format_list
 
@@ -15,14 +26,53 @@ def local(voice: Voice, moment: datetime) -> datetime:
     return moment.astimezone(voice.tz)
 
 
+# Locale data for dates where the language's default is not what participants read.
+DATE_LOCALES = {"ar": Locale.parse("ar_SY"), "en": Locale.parse("en_GB")}
+# Date patterns (without the weekday) where the default order is wrong for the reader.
+DATE_PATTERNS = {"so": "d MMMM y", "ckb": "dی MMMMی y", "ps": "d MMMM y"}
+# Weekday names people use, where the locale data has others (Monday first).
+WEEKDAY_NAMES = {"ps": ("دوشنبه", "سه شنبه", "چهارشنبه", "پنجشنبه", "جمعه", "شنبه", "یکشنبه")}
+NUMERIC_TOO = {"ar", "ti", "so"}  # the numeric date follows the written one
+
+
+def _weekday(voice: Voice, number: int) -> str:
+    names = WEEKDAY_NAMES.get(voice.code)
+    if names is not None:
+        return names[number]
+    return get_day_names("wide", locale=DATE_LOCALES.get(voice.code, voice.locale))[number]
+
+
 def long_date(voice: Voice, day: date) -> str:
     """Weekday and full date, e.g. "Donnerstag, 26. November 2026"."""
-    return format_date(day, "full", locale=voice.locale)
+    locale = DATE_LOCALES.get(voice.code, voice.locale)
+    pattern = DATE_PATTERNS.get(voice.code)
+    if pattern is None and voice.code not in WEEKDAY_NAMES:
+        text = format_date(day, "full", locale=locale)
+    else:
+        written = format_date(day, pattern or "d MMMM y", locale=locale)
+        text = _joined(voice, _weekday(voice, day.weekday()), written)
+    if voice.code in NUMERIC_TOO:
+        text += f" ({day:%d.%m.%Y})"
+    return text
 
 
-def clock(voice: Voice, moment: datetime) -> str:
-    """A time of day as the locale writes it, e.g. "10:00" or "10:00 AM"."""
-    return format_time(moment, "short", locale=voice.locale)
+def clock(voice: Voice, moment: datetime | time) -> str:
+    """A time of day on the 24-hour clock, e.g. "14:30", in every language."""
+    return format_time(moment, "HH:mm", locale=voice.locale)
+
+
+def _joined(voice: Voice, first: str, second: str) -> str:
+    """Two parts joined as the language lists them: "Montag, 9:00", "الاثنين، 9:00"."""
+    return f"{first}{separator(voice)}{second}"
+
+
+def separator(voice: Voice) -> str:
+    """The list comma of the language: ", ", "، " (Arabic script), "፣ " (Ge'ez)."""
+    if voice.rtl:
+        return "، "
+    if voice.code == "ti":
+        return "፣ "
+    return ", "
 
 
 def moment(voice: Voice, at: datetime) -> str:
@@ -42,17 +92,23 @@ def relative_day(voice: Voice, start: datetime) -> str:
     """How far away a moment is from the voice's now: "today", "tomorrow", "in 3 days"."""
     now = voice.now
     days = (local(voice, start).date() - local(voice, now).date()).days
+    # A piece inside a line: the recipient's language only, even in bilingual mode.
+    t = voice.t
     if days <= 0:
         hours = max(int((start - now).total_seconds() // 3600), 0)
         if hours >= 1:
-            return voice.ngettext("in {n} hour", "in {n} hours", hours)
-        return voice._("today")
+            return t.ngettext("in {n} hour", "in {n} hours", hours).format(n=hours)
+        return t.gettext("today")
     if days == 1:
-        return voice._("tomorrow")
-    return voice.ngettext("in {n} day", "in {n} days", days)
+        return t.gettext("tomorrow")
+    return t.ngettext("in {n} day", "in {n} days", days).format(n=days)
 
 
 def weekdays(voice: Voice, numbers: list[int]) -> str:
     """Weekday names as a list in the locale, e.g. "Montag und Mittwoch"."""
-    names = get_day_names("wide", locale=voice.locale)
-    return format_list([names[n] for n in numbers], locale=voice.locale)
+    return format_list([_weekday(voice, n) for n in numbers], locale=voice.locale)
+
+
+def days_and_time(voice: Voice, days: str, span: str) -> str:
+    """A schedule line: "Montag und Mittwoch, 09:00–12:30", with the language's comma."""
+    return _joined(voice, days, span)

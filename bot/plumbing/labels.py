@@ -14,6 +14,8 @@ KIND_LABELS = {
     "language": N_("Language support"),
     "school": N_("School certificate support"),
     "vocational": N_("Job preparation appointment"),
+    # TRANSLATORS: Teilhabemanagement: the person who helps with everyday matters (housing,
+    # offices, leisure). Say it plainly in your language; keep "(Teilhabemanagement)".
     "participation": N_("Appointment with your participation manager"),
     "nursing": N_("Nursing training appointment"),
     # Courses

@@ -39,7 +39,7 @@ def main_menu(turn: Turn, *, edit: bool = False) -> Reply:
     voice, audiences = turn.voice, turn.audiences
     entries = [entry for entry in turn.routes.menu if entry.audience in audiences]
     rows = [
-        [Button(voice._(entry.label), entry.data) for entry in row]
+        [Button(voice.label(entry.label), entry.data) for entry in row]
         for _, row in groupby(sorted(entries, key=lambda e: e.row), key=lambda e: e.row)
     ]
     owner = turn.staff or turn.participant
@@ -51,7 +51,7 @@ def main_menu(turn: Turn, *, edit: bool = False) -> Reply:
 
 def menu_button(voice: Voice) -> list[list[Button]]:
     """A single "back to the menu" button row."""
-    return [[Button(voice._("☰ Menu"), MENU_BUTTON)]]
+    return [[Button(voice.label("☰ Menu"), MENU_BUTTON)]]
 
 
 def help_text(turn: Turn) -> Reply:

@@ -6,6 +6,7 @@ a reminder at send time and a notice to a coach all render through the same `ren
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,11 +14,14 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 
-from bot.i18n import DEFAULT, Translator, translator
+from bot.i18n import DEFAULT, FSI, PDI, Translator, translator
 from bot.plumbing.messages import Button, Reply
 from storage.models import Participant, StaffUser
 
 STAFF_DEFAULT = "de"  # staff read German unless they chose otherwise
+GERMAN = "de"
+# Strong right-to-left letters: Hebrew, Arabic script and their presentation forms.
+_RTL = re.compile(r"[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]")
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,7 @@ class Voice:
     t: Translator
     tz: ZoneInfo
     now: datetime
-    german: Translator | None = None
+    german: Translator | None = None  # bilingual mode: a German line under each message
 
     @classmethod
     def for_language(cls, code: str, *, tz: ZoneInfo, now: datetime) -> Voice:
@@ -42,8 +46,13 @@ class Voice:
     def for_participant(
         cls, participant: Participant, *, tz: ZoneInfo, now: datetime, fallback: str = DEFAULT
     ) -> Voice:
-        """The participant's voice: their chosen language (or `fallback` before they chose)."""
-        return cls(translator(participant.locale or fallback), tz, now)
+        """The participant's voice: their chosen language (or `fallback` before they chose),
+        with German under each message when they switched the bilingual mode on."""
+        code = participant.locale or fallback
+        german = (
+            translator(GERMAN) if participant.bilingual and not code.startswith(GERMAN) else None
+        )
+        return cls(translator(code), tz, now, german)
 
     @classmethod
     def for_staff(cls, staff: StaffUser, *, tz: ZoneInfo, now: datetime) -> Voice:
@@ -66,17 +75,35 @@ class Voice:
         return self.t.rtl
 
     def _(self, message: str, **params: Any) -> str:
-        """Translate a message and fill its named placeholders."""
+        """Translate a message and fill its named placeholders; in bilingual mode the German
+        sentence follows on its own line, so participants learn the words (Termin, Kurs)."""
         text = self.t.gettext(message)
-        return text.format(**params) if params else text
+        text = text.format(**params) if params else text
+        if self.german is None:
+            return text
+        german = self.german.gettext(message)
+        german = german.format(**params) if params else german
+        return text if german == text else f"{text}\n{german}"
 
     def ngettext(self, singular: str, plural: str, n: int, **params: Any) -> str:
         """Translate a message with a count; `{n}` and other placeholders are filled."""
-        return self.t.ngettext(singular, plural, n).format(n=n, **params)
+        text = self.t.ngettext(singular, plural, n).format(n=n, **params)
+        if self.german is None:
+            return text
+        german = self.german.ngettext(singular, plural, n).format(n=n, **params)
+        return text if german == text else f"{text}\n{german}"
+
+    def label(self, message: str) -> str:
+        """A button's label: one line, in the recipient's language only."""
+        return self.t.gettext(message)
 
     def isolate(self, text: str) -> str:
-        """Bidi-isolate an embedded piece (address, time, name) in right-to-left text."""
-        return self.t.isolate(text)
+        """Bidi-isolate an embedded piece (address, time, name): in right-to-left text, and
+        in left-to-right text when the piece itself is right-to-left (an Arabic-script name
+        at the start of a German notice would otherwise turn the whole line around)."""
+        if self.rtl or _RTL.search(text):
+            return f"{FSI}{text}{PDI}"
+        return text
 
     def reply(self, text: str, buttons: list[list[Button]] | None = None, **kw: Any) -> Reply:
         """A reply in this voice's language and direction."""

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from bot.channels.webchat import COOKIE, WebChat, new_chat_key
@@ -159,6 +160,7 @@ def create_app(
         Route("/chat/file/{entry_id:int}", chat_file),
         Route("/healthz", health),
         Route("/api/invites", api_invite, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
     ]
     if settings.webhook_mode and settings.telegram_webhook_url:
         path = urlparse(settings.telegram_webhook_url).path or "/telegram/webhook"

@@ -59,12 +59,14 @@ def render_list(voice: Voice, items: list[Item], page: int) -> list[Reply]:
         elif item.session is not None:
             replies.append(render_session(voice, item.session))
     nav = []
+    # Arrows point the way the reader moves: in right-to-left text "back" is to the right.
+    back, more = ("▶", "◀") if voice.rtl else ("◀", "▶")
     if page > 0:
-        nav.append(Button(voice._("◀ Back"), f"ap:p:{page - 1}"))
+        nav.append(Button(f"{back} {voice.label('Back')}", f"ap:p:{page - 1}"))
     if page + 1 < pages:
-        nav.append(Button(voice._("More ▶"), f"ap:p:{page + 1}"))
+        nav.append(Button(f"{voice.label('More')} {more}", f"ap:p:{page + 1}"))
     footer_rows = [nav] if nav else []
-    footer_rows.append([Button(voice._("📅 All to my calendar"), "ap:i:all")])
+    footer_rows.append([Button(voice.label("📅 All to my calendar"), "ap:i:all")])
     footer_rows.extend(menu_button(voice))
     footer = (
         voice._("Page {page} of {pages}", page=page + 1, pages=pages)
@@ -95,12 +97,12 @@ def render_appointment(
     ident = appointment.id
     actions = []
     if appointment.response != "confirmed":
-        actions.append(Button(voice._("✅ I will come"), f"ap:c:{ident}"))
+        actions.append(Button(voice.label("✅ I will come"), f"ap:c:{ident}"))
     if appointment.response != "declined":
-        actions.append(Button(voice._("❌ I cannot come"), f"ap:x:{ident}"))
-    second = [Button(voice._("📅 Add to calendar"), f"ap:i:{ident}")]
+        actions.append(Button(voice.label("❌ I cannot come"), f"ap:x:{ident}"))
+    second = [Button(voice.label("📅 Add to calendar"), f"ap:i:{ident}")]
     if appointment.response != "reschedule":
-        second.insert(0, Button(voice._("🔁 Other time"), f"ap:r:{ident}"))
+        second.insert(0, Button(voice.label("🔁 Other time"), f"ap:r:{ident}"))
     return voice.reply("\n".join(lines), [actions, second], edit=edit, toast=toast)
 
 
@@ -108,7 +110,7 @@ def render_session(voice: Voice, session: Session) -> Reply:
     """One course session; courses have no confirm buttons, see /courses."""
     course = session.course
     lines = [
-        f"📚 {kind_label(voice, course.kind)} ({voice.isolate(course.title)})",
+        f"📚 {kind_label(voice, course.kind)} {voice.isolate(f'({course.title})')}",
         f"🕒 {when(voice, session.starts_at, session.ends_at)} "
         f"({relative_day(voice, session.starts_at)})",
         f"📍 {voice.isolate(course.location)}",
@@ -122,7 +124,7 @@ def render_reason_question(voice: Voice, appointment: Appointment) -> Reply:
         "Your coach will know that you cannot come. "
         "Do you want to tell them why? Write a short message, or press Skip."
     )
-    return voice.reply(ask, [[Button(voice._("Skip"), f"ap:s:{appointment.id}")]])
+    return voice.reply(ask, [[Button(voice.label("Skip"), f"ap:s:{appointment.id}")]])
 
 
 def render_days_question(voice: Voice, appointment: Appointment, *, edit: bool = False) -> Reply:
@@ -135,7 +137,7 @@ def render_days_question(voice: Voice, appointment: Appointment, *, edit: bool =
         )
         for day in WORKDAYS
     ]
-    rows = [buttons[0:3], buttons[3:5], [Button(voice._("✔ Done"), f"ap:dd:{appointment.id}")]]
+    rows = [buttons[0:3], buttons[3:5], [Button(voice.label("✔ Done"), f"ap:dd:{appointment.id}")]]
     text = voice._("Which days are good for you? Press all that fit, then press Done.")
     return voice.reply(text, rows, edit=edit)
 

@@ -44,7 +44,7 @@ async def cmd_broadcast(turn: Turn) -> list[Reply]:
     query = select(Course).order_by(Course.title).limit(8)
     if staff.role != "admin":
         query = query.where(Course.coach_id == staff.id)
-    rows = [[Button(turn._("👥 All my participants"), f"bc:gl:{ident}")]]
+    rows = [[Button(turn.voice.label("👥 All my participants"), f"bc:gl:{ident}")]]
     rows += [
         [Button(f"📚 {course.title}", f"bc:gc:{ident}:{course.id}")]
         for course in (await turn.session.scalars(query)).unique().all()
@@ -54,8 +54,8 @@ async def cmd_broadcast(turn: Turn) -> list[Reply]:
         rows += [
             [Button(f"🧩 {module.name_de}", f"bc:gm:{ident}:{module.id}")] for module in modules
         ]
-        rows.append([Button(turn._("🌍 Everyone"), f"bc:ge:{ident}")])
-    rows.append([Button(turn._("✖ Cancel"), f"bc:x:{ident}")])
+        rows.append([Button(turn.voice.label("🌍 Everyone"), f"bc:ge:{ident}")])
+    rows.append([Button(turn.voice.label("✖ Cancel"), f"bc:x:{ident}")])
     # TRANSLATORS: to staff, first step of writing a broadcast.
     return [turn.reply(turn._("Who should get the message?"), rows)]
 
@@ -65,11 +65,11 @@ async def _segment(turn: Turn, ident: int, kind: str, target: int | None = None)
         turn.session, actor=_staff(turn), broadcast_id=ident, kind=kind, target_id=target
     )
     rows = [
-        [Button(turn._(label), f"bc:t:{ident}:{index}")]
+        [Button(turn.voice.label(label), f"bc:t:{ident}:{index}")]
         for index, label in enumerate(TEMPLATE_LABELS.values())
     ]
-    rows.append([Button(turn._("✍️ Write my own text"), f"bc:f:{ident}")])
-    rows.append([Button(turn._("✖ Cancel"), f"bc:x:{ident}")])
+    rows.append([Button(turn.voice.label("✍️ Write my own text"), f"bc:f:{ident}")])
+    rows.append([Button(turn.voice.label("✖ Cancel"), f"bc:x:{ident}")])
     # TRANSLATORS: to staff, second step of writing a broadcast.
     return [turn.reply(turn._("What should the message say?"), rows, edit=True)]
 

@@ -102,12 +102,12 @@ def render_preview(
         )
     ident = broadcast.id
     buttons = [
-        [Button(voice._("📤 Send now"), f"bc:now:{ident}")],
+        [Button(voice.label("📤 Send now"), f"bc:now:{ident}")],
         [
-            Button(voice._("⏰ In one hour"), f"bc:h1:{ident}"),
-            Button(voice._("⏰ Tomorrow at 08:00"), f"bc:tm:{ident}"),
+            Button(voice.label("⏰ In one hour"), f"bc:h1:{ident}"),
+            Button(voice.label("⏰ Tomorrow at 08:00"), f"bc:tm:{ident}"),
         ],
-        [Button(voice._("✖ Cancel"), f"bc:x:{ident}")],
+        [Button(voice.label("✖ Cancel"), f"bc:x:{ident}")],
     ]
     return voice.reply("\n".join(lines), buttons, edit=True)
 
@@ -130,6 +130,6 @@ async def render_report(
         text = f"📢 {voice.isolate(when)} – {label}\n{numbers or '–'}"
         buttons = []
         if found.get("pending") and broadcast.state != "cancelled":
-            buttons = [[Button(voice._("✖ Stop the rest"), f"bc:stop:{broadcast.id}")]]
+            buttons = [[Button(voice.label("✖ Stop the rest"), f"bc:stop:{broadcast.id}")]]
         replies.append(voice.reply(text, buttons))
     return replies

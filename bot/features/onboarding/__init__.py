@@ -11,6 +11,7 @@ from bot.plumbing.routes import (
     Feature,
     MenuEntry,
     language,
+    small,
 )
 
 BAD_LANGUAGE = N_("This language is not available. Please choose one from the list.")
@@ -31,6 +32,7 @@ FEATURE = Feature(
         ButtonRoute("pv:ok", chat.cb_accept, (language,), Audience.ANYONE),
         ButtonRoute("pv:no", chat.cb_decline, (language,), Audience.ANYONE),
         ButtonRoute("mn:lang", chat.cmd_language, (), Audience.CONNECTED),
+        ButtonRoute("bi", chat.cb_bilingual, (small(1),)),
     ),
     menu=(MenuEntry(N_("🌐 Language"), "mn:lang", row=2, audience=Audience.CONNECTED),),
 )

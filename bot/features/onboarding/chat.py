@@ -94,6 +94,26 @@ async def choose_staff_language(
         )
 
 
+async def set_bilingual(
+    session: AsyncSession, *, participant: Participant, on: bool, now: datetime
+) -> None:
+    """Bilingual mode: every message also in German, so participants learn the words."""
+    if participant.bilingual == on:
+        raise UserError(
+            N_("German is shown already.") if on else N_("German is not shown already."),
+            show_menu=False,
+        )
+    participant.bilingual = on
+    await audit.record(
+        session,
+        actor=f"participant:{participant.id}",
+        action="participant.bilingual",
+        object_type="participant",
+        object_id=participant.id,
+        detail={"on": on},
+    )
+
+
 async def accept_privacy(
     session: AsyncSession, *, participant: Participant, code: str, now: datetime
 ) -> None:
@@ -215,6 +235,15 @@ def language_menu(turn: Turn, *, greeting: bool = False, edit: bool = False) -> 
         for language in LANGUAGES
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    participant = turn.participant
+    reads_german = (current or "").startswith("de")
+    if participant is not None and participant.privacy_accepted_at and not reads_german:
+        if participant.bilingual:
+            # TRANSLATORS: button: stop showing the German line under each message.
+            rows.append([Button(turn.voice.label("➖ Stop showing German"), "bi:0")])
+        else:
+            # TRANSLATORS: button: show each message in German too, to learn the words.
+            rows.append([Button(turn.voice.label("➕ Also show German (Deutsch)"), "bi:1")])
     if greeting:
         # TRANSLATORS: first message after opening the invite link; keep it short and warm.
         text = turn._(
@@ -255,8 +284,8 @@ def privacy_notice(turn: Turn, code: str) -> Reply:
     """The plain-language privacy notice with agree / do not agree."""
     text = turn._(PRIVACY_NOTICE)
     buttons = [
-        [Button(turn._("✅ Yes, I agree"), f"pv:ok:{code}")],
-        [Button(turn._("❌ No"), f"pv:no:{code}")],
+        [Button(turn.voice.label("✅ Yes, I agree"), f"pv:ok:{code}")],
+        [Button(turn.voice.label("❌ No"), f"pv:no:{code}")],
     ]
     return turn.reply(text, buttons, edit=True)
 
@@ -291,3 +320,16 @@ async def cb_decline(turn: Turn, code: str) -> list[Reply]:
             edit=True,
         )
     ]
+
+
+async def cb_bilingual(turn: Turn, on: int) -> list[Reply]:
+    """➕ / ➖ German too: switch the bilingual mode and answer in the new way."""
+    participant = turn.participant
+    assert participant is not None
+    await set_bilingual(turn.session, participant=participant, on=bool(on), now=turn.now)
+    turn.voice = Voice.for_participant(participant, tz=turn.voice.tz, now=turn.now)
+    if on:
+        text = turn._("Done. Every message now also comes in German.")
+    else:
+        text = turn._("Done. Messages now come only in your language.")
+    return [turn.reply(text, edit=True), menu.main_menu(turn)]

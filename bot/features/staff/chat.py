@@ -66,7 +66,10 @@ async def cmd_unlink(turn: Turn) -> list[Reply]:
     # TRANSLATORS: to a coach (staff); "notices" are messages about their participants.
     text = turn._("Do you want to disconnect this chat? You will get no more notices here.")
     # TRANSLATORS: button for a coach (staff): disconnect this chat from their account.
-    buttons = [[Button(turn._("Yes, disconnect"), UNLINK)], [Button(turn._("☰ Menu"), "mn:menu")]]
+    buttons = [
+        [Button(turn.voice.label("Yes, disconnect"), UNLINK)],
+        [Button(turn.voice.label("☰ Menu"), "mn:menu")],
+    ]
     return [turn.reply(text, buttons)]
 
 
