@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.error import InvalidToken, NetworkError
 
@@ -23,7 +27,7 @@ from bot.plumbing.delivery import Sender
 from bot.plumbing.router import Router
 from bot.settings import ConfigError, Settings
 from bot.web.app import create_app
-from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.db import at_head, make_engine, make_sessionmaker, upgrade
 
 log = logging.getLogger(__name__)
 
@@ -39,17 +43,66 @@ def configure_logging(level: str) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-async def prepare_database(settings: Settings) -> AsyncEngine:
-    """Open the database; the embedded SQLite default brings its schema up to date itself."""
+async def prepare_database(settings: Settings, *, migrate: bool = True) -> AsyncEngine:
+    """Open the database, or stop with one line naming the setting and the fix.
+
+    The embedded SQLite default brings its schema up to date itself; PostgreSQL must be
+    migrated with `wegweiser db upgrade` (one process, before the others start).
+    """
     engine = make_engine(settings.database_url)
-    if engine.dialect.name == "sqlite":
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite:
+        _check_sqlite_path(engine)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+            current = await connection.run_sync(at_head) if not sqlite else True
+    except Exception as error:  # any driver's way of saying "no"
+        await engine.dispose()
+        reason = str(error).strip().splitlines()[0][:160] if str(error).strip() else ""
+        raise ConfigError(
+            f"DATABASE_URL: cannot open the database ({type(error).__name__}: {reason}). "
+            "Check host, port, database name, user and password, and that the server runs."
+        ) from None
+    if sqlite and migrate:
         await upgrade(engine)
+    elif not current and migrate:
+        await engine.dispose()
+        raise ConfigError(
+            "DATABASE_URL: the database schema is not up to date. Run: wegweiser db upgrade"
+        )
     return engine
+
+
+def _check_sqlite_path(engine: AsyncEngine) -> None:
+    database = engine.url.database
+    if not database or database == ":memory:":
+        return
+    folder = Path(database).resolve().parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise ConfigError(
+            f"DATABASE_URL: cannot write the SQLite file in {folder}. "
+            "Choose a folder this user may write to."
+        )
+
+
+def check_port_free(settings: Settings) -> None:
+    """Stop with one line if the web port is taken, before anything else starts."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((settings.web_host, settings.web_port))
+        except OSError:
+            raise ConfigError(
+                f"WEB_PORT: {settings.web_host}:{settings.web_port} is in use by another "
+                "program. Stop it, or choose another WEB_PORT."
+            ) from None
 
 
 async def serve(settings: Settings) -> None:
     """Run the web server, and Telegram when a token is set, until SIGINT/SIGTERM."""
     compile_catalogs()
+    check_port_free(settings)
     engine = await prepare_database(settings)
     sessions = make_sessionmaker(engine)
     router = Router(settings, sessions, FEATURES, welcome)

@@ -37,8 +37,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("wegweiser")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wegweiser", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"wegweiser {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = commands.add_parser("run", help="serve the web chat and, with a token, Telegram")
@@ -106,6 +116,9 @@ async def _demo(settings: Settings, args: argparse.Namespace) -> int:
             "web_port": args.port or settings.web_port,
         }
     )
+    from bot.app import check_port_free
+
+    check_port_free(settings)  # before printing links that would lead nowhere
     engine = await prepare_database(settings)
     async with make_sessionmaker(engine).begin() as session:
         now = utcnow()
@@ -152,10 +165,19 @@ async def _admin_create(settings: Settings, args: argparse.Namespace) -> int:
     from bot.features.staff.accounts import create_staff
     from storage.db import make_sessionmaker
 
+    if not args.name.strip():
+        print("wegweiser: --name must not be empty", file=sys.stderr)
+        return 1
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = getpass.getpass("Password (at least 12 characters): ")
+        if getpass.getpass("The same password again: ") != password:
+            print("wegweiser: the two passwords differ; nothing was created", file=sys.stderr)
+            return 1
+    if not password.strip():
+        print("wegweiser: the password must not be only spaces", file=sys.stderr)
+        return 1
     engine = await prepare_database(settings)
     try:
         async with make_sessionmaker(engine).begin() as session:

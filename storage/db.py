@@ -52,7 +52,7 @@ def alembic_config() -> Config:
     return config
 
 
-def _at_head(connection: Connection) -> bool:
+def at_head(connection: Connection) -> bool:
     """True if the database is at the newest revision already."""
     from alembic.migration import MigrationContext
     from alembic.script import ScriptDirectory
@@ -76,7 +76,7 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """
     sqlite = engine.dialect.name == "sqlite"
     async with engine.connect() as connection:
-        if revision == "head" and await connection.run_sync(_at_head):
+        if revision == "head" and await connection.run_sync(at_head):
             return  # nothing to do: a start with a current schema stays cheap
         if sqlite:
             await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -65,6 +66,22 @@ async def test_webhook_mode_checks_the_secret(
             }
             assert await fake_telegram.deliver_webhook(update, secret_token="wrong") == 403
             assert await fake_telegram.deliver_webhook(update, secret_token=None) == 403
+            # Wrong shapes and oversized bodies: 400, never 500, nothing handled.
+            headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            async with httpx.AsyncClient() as client:
+                for body in (
+                    b"[]",
+                    b"{}",
+                    b"null",
+                    b"{",
+                    b'{"update_id": "x"}',
+                    b'{"update_id": 5, "message": 7}',
+                    b"x" * 2_000_000,
+                ):
+                    answer = await client.post(
+                        f"{url}/telegram/webhook", content=body, headers=headers
+                    )
+                    assert answer.status_code == 400, body[:40]
             assert fake_telegram.sent(9001) == []
             user = fake_telegram.user(chat_id=9002, language_code="de")
             [menu] = await user.exchange(f"/start {invite.token}")

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hmac
+import json
 import logging
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -24,6 +25,7 @@ from bot.features.onboarding.invites import create_invite
 from bot.features.staff.accounts import authenticate
 from bot.plumbing.router import Router
 from bot.settings import Settings
+from storage.db import at_head
 from storage.models import Participant
 from storage.types import utcnow
 
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 MAX_FORM_TEXT = 5000  # the router answers long texts; this only bounds what we accept
+MAX_WEBHOOK_BODY = 1_000_000  # bytes; Telegram's updates are far smaller
 
 
 def create_app(
@@ -97,9 +100,25 @@ def create_app(
         )
 
     async def health(_request: Request) -> Response:
-        async with sessions() as session:
-            await session.execute(text("SELECT 1"))
+        """Liveness: the process answers. Readiness is /readyz."""
         return PlainTextResponse("ok")
+
+    async def ready(_request: Request) -> Response:
+        """Readiness: the database answers, its schema is current, each channel runs."""
+        checks: dict[str, str] = {}
+        try:
+            async with asyncio.timeout(5), sessions() as session:
+                connection = await session.connection()
+                current = await connection.run_sync(at_head)
+            checks["database"] = "ok"
+            checks["schema"] = "current" if current else "outdated: run wegweiser db upgrade"
+        except Exception:
+            checks["database"] = "unreachable"
+        checks["web chat"] = "ok"
+        if telegram is not None:
+            checks["telegram"] = "ok" if getattr(telegram, "running", False) else "stopped"
+        ok = all(value in {"ok", "current"} for value in checks.values())
+        return JSONResponse(checks, status_code=200 if ok else 503)
 
     async def api_invite(request: Request) -> Response:
         staff = await _basic_auth(request, sessions)
@@ -146,9 +165,14 @@ def create_app(
         expected = settings.telegram_webhook_secret or ""
         if telegram is None or not hmac.compare_digest(secret.encode(), expected.encode()):
             return PlainTextResponse("Forbidden", status_code=403)
+        body = await _limited_body(request, MAX_WEBHOOK_BODY)
         try:
-            update = Update.de_json(await request.json(), telegram.bot)
-        except ValueError:
+            data = json.loads(body) if body is not None else None
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("not an update")
+            update = Update.de_json(data, telegram.bot)
+        except Exception:
+            log.info("malformed webhook body refused")
             return PlainTextResponse("Bad Request", status_code=400)
         await telegram.update_queue.put(update)
         return PlainTextResponse("ok")
@@ -159,6 +183,7 @@ def create_app(
         Route("/chat", chat_post, methods=["POST"]),
         Route("/chat/file/{entry_id:int}", chat_file),
         Route("/healthz", health),
+        Route("/readyz", ready),
         Route("/api/invites", api_invite, methods=["POST"]),
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
     ]
@@ -168,6 +193,16 @@ def create_app(
     app = Starlette(routes=routes)
     app.state.webchat = chat
     return app
+
+
+async def _limited_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None when it is larger than `limit` bytes."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return body
 
 
 async def _basic_auth(request: Request, sessions: async_sessionmaker[AsyncSession]) -> Any:

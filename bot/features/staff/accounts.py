@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +13,7 @@ from storage.models import StaffUser
 from storage.staff import find_staff_by_email
 
 ROLES = ("admin", "coach")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MIN_PASSWORD = 12
 _hasher = PasswordHasher()
 # Verifying against this keeps unknown e-mails as slow as wrong passwords.
@@ -22,10 +25,14 @@ async def create_staff(
 ) -> StaffUser:
     """Add a staff user; raise ValueError with a readable reason if the input is wrong."""
     email = email.strip().lower()
-    if "@" not in email:
+    if not EMAIL.fullmatch(email):
         raise ValueError("e-mail address looks wrong")
+    if not display_name.strip():
+        raise ValueError("the name must not be empty")
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if password is not None and not password.strip():
+        raise ValueError("the password must not be only spaces")
     if password is not None and len(password) < MIN_PASSWORD:
         raise ValueError(f"password must have at least {MIN_PASSWORD} characters")
     if await find_staff_by_email(session, email=email) is not None:
