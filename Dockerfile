@@ -12,6 +12,7 @@ COPY bot ./bot
 COPY storage ./storage
 COPY locales ./locales
 COPY alembic.ini babel.cfg ./
+# bot/web/static/fonts (the web chat's font subsets) comes with ./bot above.
 RUN pip install -c requirements.lock -e . \
     && python -c "from bot.i18n import compile_catalogs; compile_catalogs()" \
     && chown -R wegweiser /app/locales
@@ -19,5 +20,6 @@ RUN pip install -c requirements.lock -e . \
 USER wegweiser
 VOLUME /data
 EXPOSE 8080
+STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz')"
 CMD ["wegweiser", "run"]

@@ -143,3 +143,37 @@ async def test_switching_the_bilingual_mode_in_the_chat(
     assert done["text"] == tr("uk", "Done. Messages now come only in your language.")
     async with sessions() as session:
         assert (await session.get(Participant, participant.id)).bilingual is False
+
+
+async def test_reminders_and_broadcasts_honour_the_bilingual_mode(
+    sessions, make_participant, make_appointment
+):
+    """Pushes are rendered for the recipient at send time: the German line comes along."""
+    from bot.features import FEATURES
+    from bot.outbox.render import render_outbox
+    from bot.plumbing.routes import Routes
+    from storage.models import PRIORITY_REMINDER, OutboxMessage
+    from storage.outbox import enqueue
+    from storage.types import utcnow
+
+    participant = await make_participant(accepted=True, locale="fa", bilingual=True)
+    booked = await make_appointment(participant, starts_in=timedelta(days=1))
+    async with sessions.begin() as session:
+        row_id = await enqueue(
+            session,
+            template="appointment.reminder",
+            participant_id=participant.id,
+            subject=("appointment", booked.id),
+            params={"starts_at": booked.starts_at.isoformat(), "offset": "1d"},
+            due_at=utcnow(),
+            priority=PRIORITY_REMINDER,
+        )
+    async with sessions() as session:
+        row = await session.get(OutboxMessage, row_id)
+        rendered = await render_outbox(
+            session, row, routes=Routes(FEATURES), tz=BERLIN, now=utcnow()
+        )
+    lines = rendered.reply.text.split("\n")
+    assert lines[0] == "⏰ " + tr("fa", "Reminder of your appointment:")
+    assert lines[1] == tr("de", "Reminder of your appointment:")
+    assert tr("de", "Coaching appointment") in lines
