@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 from typing import Any
 
 from bot.i18n import translator
@@ -32,3 +34,21 @@ def data_of(message: dict[str, Any]) -> list[str]:
     """All callback data of a message's buttons."""
     markup = message.get("reply_markup") or {}
     return [button["callback_data"] for row in markup.get("inline_keyboard", []) for button in row]
+
+
+# Debian's Chromium for the browser tests (Playwright never downloads a browser); the flags
+# keep it off the network, which this machine does not have anyway.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+NO_CHROMIUM = (
+    not Path(CHROMIUM).exists(),
+    "Debian's chromium is not installed (apt-get install chromium); .ci/run installs it",
+)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,15 +9,11 @@ import pytest
 from bot.features.onboarding.chat import PRIVACY_NOTICE
 from bot.web.app import create_app
 from tests.conftest import serve_app
-from tests.helpers import tr
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, NO_CHROMIUM, tr
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parents[1] / "test-artifacts"
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason="Debian's chromium is not installed (apt-get install chromium); .ci/run installs it",
-)
+pytestmark = pytest.mark.skipif(NO_CHROMIUM[0], reason=NO_CHROMIUM[1])
 
 
 @pytest.fixture
@@ -39,15 +34,7 @@ async def test_join_in_arabic_right_to_left(
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
+            args=CHROMIUM_ARGS,
         )
         try:
             page = await browser.new_page(locale="ar", viewport={"width": 360, "height": 740})

@@ -7,7 +7,6 @@ whatever the machine happens to have: the test asks the browser which font faces
 
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,24 +20,11 @@ from storage.models import PRIORITY_REMINDER
 from storage.outbox import enqueue
 from storage.types import utcnow
 from tests.conftest import serve_app
-from tests.helpers import tr
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, NO_CHROMIUM, tr
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENS = Path(__file__).parents[1] / "test-artifacts" / "screens"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason="Debian's chromium is not installed (apt-get install chromium); .ci/run installs it",
-)
+pytestmark = pytest.mark.skipif(NO_CHROMIUM[0], reason=NO_CHROMIUM[1])
 
 
 @pytest.mark.parametrize("code", ["ar", "fa", "ps", "ti", "uk", "de_simple"])
@@ -55,7 +41,7 @@ async def test_screens_in_six_languages(
     app = create_app(settings, sessions, router)
     SCREENS.mkdir(parents=True, exist_ok=True)
     async with serve_app(app) as url, async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = await browser.new_page(viewport={"width": 390, "height": 844})
             await page.goto(f"{url}/chat?start={invite.token}")
