@@ -51,8 +51,14 @@ async def test_join_and_confirm_in_arabic(
     appointment = await make_appointment(participant, starts_in=timedelta(days=2))
     headers = {"accept-language": "ar,de;q=0.5"}
 
+    # Opening the link redeems nothing (a link preview or a mail scanner opens it too) ...
     page = await web.get(f"/chat?start={invite.token}", headers=headers)
-    assert page.status_code == 200
+    assert page.status_code == 200 and 'name="start"' in page.text
+    assert tr("ar", "Connect with my link") in page.text and 'dir="rtl"' in page.text
+    async with sessions() as session:
+        assert await session.scalar(select(ChannelIdentity)) is None
+    # ... the button does.
+    page = await web.post("/chat", data={"start": invite.token}, headers=headers)
     assert invite.token not in page.text  # the token is not echoed back into the page
     assert 'lang="ar" dir="rtl"' in page.text
     assert 'value="lang:ar"' in page.text and "✓ العربية" in page.text
@@ -89,7 +95,7 @@ async def test_bad_input_in_the_web_chat(web, sessions, make_participant, make_i
     """A wrong code, an over-long message and forged button data: a clear answer each,
     in the browser's language, and nothing stored."""
     uk = {"accept-language": "uk"}
-    page = await web.get("/chat?start=not-a-token", headers=uk)
+    page = await web.post("/chat", data={"start": "not-a-token"}, headers=uk)
     assert tr("uk", BAD_CODE) in page.text
     page = await web.post("/chat", data={"text": "y" * 5000}, headers=uk)
     too_long = tr(
@@ -111,7 +117,7 @@ async def test_calendar_download(web, make_participant, make_invite, make_appoin
     participant = await make_participant(accepted=True, locale="de")
     invite = await make_invite(participant)
     appointment = await make_appointment(participant)
-    await web.get(f"/chat?start={invite.token}")
+    await web.post("/chat", data={"start": invite.token})
     page = await web.post("/chat", data={"cb": f"ap:i:{appointment.id}"})
     link = re.search(r'href="(/chat/file/\d+)"', page.text)
     assert link is not None
@@ -154,3 +160,14 @@ async def test_health_and_invite_api(web, sessions, make_participant, make_staff
     assert foreign.status_code == 404
     broken = await web.post("/api/invites", content=b"{", auth=auth)
     assert broken.status_code == 400
+
+
+async def test_a_start_command_never_shows_the_code(web, make_participant, make_invite):
+    for typed in (
+        "/START abcdefghijklmnopqrstuvwxyzABCDEF",
+        "/start@WegweiserBot SECRETCODE",
+        "/start\tTABBEDCODE",
+    ):
+        page = await web.post("/chat", data={"text": typed})
+        code = typed.split()[-1]
+        assert code not in page.text and "/start …" in page.text

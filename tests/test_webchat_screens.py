@@ -45,6 +45,7 @@ async def test_screens_in_six_languages(
         try:
             page = await browser.new_page(viewport={"width": 390, "height": 844})
             await page.goto(f"{url}/chat?start={invite.token}")
+            await page.locator(".connect button").click()
             await page.locator(f"button[value='lang:{code}']").click()
             await page.get_by_text(tr(code, PRIVACY_NOTICE).split("\n")[0]).wait_for()
             await page.locator(f"button[value='pv:ok:{code}']").click()

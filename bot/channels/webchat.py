@@ -82,9 +82,10 @@ class WebChat:
     async def send_text(self, key: str, text: str, language_code: str | None) -> None:
         """The user typed text (or a command)."""
         transcript = self.transcript(key)
-        shown = text if not text.startswith("/start ") else "/start …"  # hide invite tokens
-        transcript.entries.append(Entry(next(self._ids), "user", shown))
         incoming = Incoming("web", chat_id_for(key), text=text, language_code=language_code)
+        # Never show an invite code: "/start X", "/START X", "/start@bot X", "/start\tX".
+        shown = "/start …" if incoming.command == "/start" and incoming.argument else text
+        transcript.entries.append(Entry(next(self._ids), "user", shown))
         self._append(transcript, await self.router.handle(incoming), pressed=None)
 
     async def press(

@@ -23,6 +23,7 @@ from starlette.templating import Jinja2Templates
 from bot.channels.webchat import COOKIE, WebChat, new_chat_key
 from bot.features.onboarding.invites import create_invite
 from bot.features.staff.accounts import authenticate
+from bot.i18n import DEFAULT, match_language, translator
 from bot.plumbing.router import Router
 from bot.settings import Settings
 from storage.db import at_head
@@ -62,15 +63,22 @@ def create_app(
 
     async def chat_page(request: Request) -> Response:
         key, fresh = chat_key(request)
+        # Opening an invite link only shows a button: link previews and mail scanners open
+        # links too, and a GET that redeemed would burn the invite before the person came.
         token = request.query_params.get("start")
-        if token is not None:
-            # Like a Telegram deep link: opening the link sends /start with the token.
-            await chat.send_text(key, f"/start {token[:100]}", client_language(request))
-            return with_cookie(RedirectResponse("/chat", status_code=303), key, fresh)
         transcript = chat.transcript(key)
-        response = templates.TemplateResponse(
-            request, "chat.html", {"transcript": transcript, "max_text": MAX_FORM_TEXT}
-        )
+        language = match_language(client_language(request)) or DEFAULT
+        t = translator(language)
+        context = {
+            "transcript": transcript,
+            "max_text": MAX_FORM_TEXT,
+            "start": token[:100] if token is not None else None,
+            # TRANSLATORS: the button on the page an invite link opens in the web chat.
+            "connect": t.gettext("Connect with my link"),
+            "lang": language,
+            "rtl": t.rtl,
+        }
+        response = templates.TemplateResponse(request, "chat.html", context)
         return with_cookie(response, key, fresh)
 
     async def chat_post(request: Request) -> Response:
@@ -79,7 +87,11 @@ def create_app(
         language = client_language(request)
         data = form.get("cb")
         typed = form.get("text")
-        if isinstance(data, str) and data:
+        start = form.get("start")
+        if isinstance(start, str) and start:
+            # The button of an invite link: now the person is here, redeem it.
+            await chat.send_text(key, f"/start {start[:100]}", language)
+        elif isinstance(data, str) and data:
             entry = form.get("entry")
             entry_id = int(entry) if isinstance(entry, str) and entry.isdigit() else None
             await chat.press(key, data[:200], entry_id, language)
