@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import signal
 import socket
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from pathlib import Path
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram.error import InvalidToken, NetworkError
 
 from bot.channels.telegram import ALLOWED_UPDATES, build_application, publish_commands
@@ -28,6 +29,7 @@ from bot.plumbing.router import Router
 from bot.settings import ConfigError, Settings
 from bot.web.app import create_app
 from storage.db import at_head, make_engine, make_sessionmaker, upgrade
+from storage.secrets import stored_secret
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,21 @@ async def prepare_database(settings: Settings, *, migrate: bool = True) -> Async
     return engine
 
 
+async def with_webhook_secret(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> Settings:
+    """In webhook mode the secret is required: the configured one, or one generated once
+    and stored in the database, so every process checks the same header."""
+    if not settings.webhook_mode or settings.telegram_webhook_secret:
+        return settings
+    async with sessions.begin() as session:
+        secret = await stored_secret(
+            session, name="telegram_webhook_secret", make=lambda: secrets.token_urlsafe(32)
+        )
+    log.info("Telegram webhook: using the stored, generated secret")
+    return settings.model_copy(update={"telegram_webhook_secret": secret})
+
+
 def _check_sqlite_path(engine: AsyncEngine) -> None:
     database = engine.url.database
     if not database or database == ":memory:":
@@ -105,6 +122,7 @@ async def serve(settings: Settings) -> None:
     check_port_free(settings)
     engine = await prepare_database(settings)
     sessions = make_sessionmaker(engine)
+    settings = await with_webhook_secret(settings, sessions)
     router = Router(settings, sessions, FEATURES, welcome)
     telegram = build_application(settings, router) if settings.telegram_bot_token else None
     web = create_app(settings, sessions, router, telegram)

@@ -222,6 +222,6 @@ def load_settings(**overrides: object) -> Settings:
             name = str(error["loc"][0]).upper() if error["loc"] else "configuration"
             lines.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
         raise ConfigError("; ".join(lines)) from None
-    if settings.telegram_webhook_url and not settings.telegram_webhook_secret:
-        raise ConfigError("TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_WEBHOOK_URL is set")
+    # Webhook mode without TELEGRAM_WEBHOOK_SECRET: one is generated and stored in the
+    # database at start (bot.app.with_webhook_secret), the same for every process.
     return settings

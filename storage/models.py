@@ -331,6 +331,17 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class StoredSecret(Base):
+    """A secret the deployment made for itself (e.g. the webhook secret), shared by every
+    process through the database."""
+
+    __tablename__ = "stored_secrets"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class DeliveryCount(Base):
     """Counts of finished pushes per day, template and outcome, kept after rows are pruned."""
 

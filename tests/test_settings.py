@@ -32,7 +32,6 @@ def test_plain_postgres_urls_get_the_async_driver():
         ({"timezone": "Mars/Olympus"}, "TIMEZONE"),
         ({"database_url": "mysql://x"}, "DATABASE_URL"),
         ({"telegram_bot_token": "changeme"}, "TELEGRAM_BOT_TOKEN"),
-        ({"telegram_webhook_url": "https://x.example/hook"}, "TELEGRAM_WEBHOOK_SECRET"),
         ({"telegram_webhook_secret": "short"}, "TELEGRAM_WEBHOOK_SECRET"),
     ],
 )

@@ -165,3 +165,34 @@ async def test_commands_are_published_per_language(telegram, code):
     names = [c["command"] for c in commands[key]]
     assert names == ["menu", "appointments", "courses", "language", "privacy", "stop", "help"]
     assert commands[key][0]["description"] == tr(code, "Main menu")
+
+
+async def test_webhook_mode_without_a_secret_generates_and_stores_one(
+    fake_telegram, settings, sessions
+):
+    """Every process gets the same generated secret from the database; Telegram gets it."""
+    from bot.app import with_webhook_secret
+    from storage.models import StoredSecret
+
+    fake_telegram.rate_limits(enabled=False)
+    hooked = settings.model_copy(
+        update={
+            "telegram_bot_token": fake_telegram.token,
+            "telegram_api_url": fake_telegram.base_url,
+            "telegram_webhook_url": "http://127.0.0.1:9/telegram/webhook",
+            "telegram_webhook_secret": None,
+        }
+    )
+    first = await with_webhook_secret(hooked, sessions)
+    second = await with_webhook_secret(hooked, sessions)  # another process, later
+    secret = first.telegram_webhook_secret
+    assert secret and len(secret) >= 32 and second.telegram_webhook_secret == secret
+    async with sessions() as session:
+        assert (await session.get(StoredSecret, "telegram_webhook_secret")).value == secret
+    application = build_application(first, Router(first, sessions, FEATURES, welcome))
+    await _start_telegram(first, application)
+    try:
+        [call] = fake_telegram.calls_of("setWebhook")
+        assert call.params["secret_token"] == secret
+    finally:
+        await _stop_telegram(application)
