@@ -171,3 +171,15 @@ async def test_a_start_command_never_shows_the_code(web, make_participant, make_
         page = await web.post("/chat", data={"text": typed})
         code = typed.split()[-1]
         assert code not in page.text and "/start …" in page.text
+
+
+async def test_pages_carry_security_headers_and_the_bots_length_limit(web):
+    page = await web.get("/chat")
+    headers = page.headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["cache-control"] == "no-store"  # a conversation is personal data
+    assert 'maxlength="1000"' in page.text  # the same limit the bot answers for
+    font = await web.get("/static/fonts/arabic.woff2")
+    assert font.status_code == 200 and "cache-control" not in font.headers

@@ -14,17 +14,19 @@ from urllib.parse import urlparse
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.channels.webchat import COOKIE, WebChat, new_chat_key
 from bot.features.onboarding.invites import create_invite
 from bot.features.staff.accounts import authenticate
 from bot.i18n import DEFAULT, match_language, translator
-from bot.plumbing.router import Router
+from bot.plumbing.router import MAX_TEXT, Router
 from bot.settings import Settings
 from storage.db import at_head
 from storage.models import Participant
@@ -54,7 +56,14 @@ def create_app(
 
     def with_cookie(response: Response, key: str, fresh: bool) -> Response:
         if fresh:
-            response.set_cookie(COOKIE, key, max_age=90 * 24 * 3600, httponly=True, samesite="lax")
+            response.set_cookie(
+                COOKIE,
+                key,
+                max_age=90 * 24 * 3600,
+                httponly=True,
+                samesite="lax",
+                secure=settings.public_web_url.startswith("https://"),
+            )
         return response
 
     def client_language(request: Request) -> str | None:
@@ -71,7 +80,7 @@ def create_app(
         t = translator(language)
         context = {
             "transcript": transcript,
-            "max_text": MAX_FORM_TEXT,
+            "max_text": MAX_TEXT,  # the same limit the bot answers for
             "start": token[:100] if token is not None else None,
             # TRANSLATORS: the button on the page an invite link opens in the web chat.
             "connect": t.gettext("Connect with my link"),
@@ -202,9 +211,46 @@ def create_app(
     if settings.webhook_mode and settings.telegram_webhook_url:
         path = urlparse(settings.telegram_webhook_url).path or "/telegram/webhook"
         routes.append(Route(path, telegram_webhook, methods=["POST"]))
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
     app.state.webchat = chat
     return app
+
+
+class SecurityHeaders:
+    """Headers for every page: no framing, no sniffing, no referrer leaks, a strict CSP, and
+    no caching of pages that hold someone's conversation."""
+
+    HEADERS = (
+        (
+            b"content-security-policy",
+            b"default-src 'self'; style-src 'self' 'unsafe-inline'; "
+            b"img-src 'self' data:; font-src 'self'; frame-ancestors 'none'; form-action 'self'",
+        ),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"x-frame-options", b"DENY"),
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Add the headers to each HTTP response."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static/")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.extend(self.HEADERS)
+                if not static:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 async def _limited_body(request: Request, limit: int) -> bytes | None:
