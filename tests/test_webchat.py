@@ -183,3 +183,36 @@ async def test_pages_carry_security_headers_and_the_bots_length_limit(web):
     assert 'maxlength="1000"' in page.text  # the same limit the bot answers for
     font = await web.get("/static/fonts/arabic.woff2")
     assert font.status_code == 200 and "cache-control" not in font.headers
+
+
+async def test_a_planted_cookie_is_never_accepted_and_binding_renews_the_key(
+    web, sessions, make_participant, make_invite
+):
+    """Someone plants a chat cookie in another person's browser, hoping to read along once
+    that person connects: the server replaces it, and gives a new key on binding anyway."""
+    planted = "attacker-chosen-value-1234567890"
+    page = await web.get("/chat", headers={"cookie": f"ww_chat={planted}"})
+    issued = page.cookies.get("ww_chat")
+    assert issued and issued != planted
+    participant = await make_participant(accepted=True, locale="de", display_name="Amina")
+    invite = await make_invite(participant)
+    await web.post("/chat", data={"text": f"/start {invite.token}"})
+    renewed = web.cookies.get("ww_chat")
+    assert renewed and renewed != issued  # a new key once the chat is bound
+    page = await web.get("/chat")
+    greeting = "Hello! I am Wegweiser, the bot of your programme. Please choose your language."
+    assert tr("de", greeting) in page.text  # the transcript moved with the chat
+    # The key from before the binding reaches nothing any more.
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=web._transport.app), base_url="http://testserver"
+    ) as other:
+        page = await other.post(
+            "/chat", data={"text": "/menu"}, headers={"cookie": f"ww_chat={issued}"}
+        )
+        page = await other.get(
+            "/chat", headers={"cookie": f"ww_chat={page.cookies.get('ww_chat') or issued}"}
+        )
+        assert "Amina" not in page.text
+    async with sessions() as session:
+        [identity] = (await session.scalars(select(ChannelIdentity))).all()
+    assert identity.external_id not in (issued, renewed)  # storage keeps only a hash

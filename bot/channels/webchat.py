@@ -12,11 +12,16 @@ import secrets
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
+from sqlalchemy import update
+
 from bot.plumbing.delivery import Outcome, Status
 from bot.plumbing.messages import Incoming, Reply
 from bot.plumbing.router import Router
+from storage.identities import find_identity
+from storage.models import ChannelIdentity
 
 COOKIE = "ww_chat"
+CHANNEL = "web"
 MAX_CHATS = 2000  # transcripts kept in memory; the oldest chat is forgotten first
 MAX_ENTRIES = 40  # entries per transcript
 
@@ -67,6 +72,44 @@ class WebChat:
         self.router = router
         self._transcripts: OrderedDict[str, Transcript] = OrderedDict()
         self._ids = itertools.count(1)
+        # Chat ids whose key this server handed out; a key made up elsewhere is refused.
+        self._issued: OrderedDict[str, None] = OrderedDict()
+
+    def issue(self) -> str:
+        """A new chat key made here, for a browser's cookie."""
+        key = new_chat_key()
+        self._issued[chat_id_for(key)] = None
+        while len(self._issued) > MAX_CHATS * 5:
+            self._issued.popitem(last=False)
+        return key
+
+    async def accepts(self, key: str) -> bool:
+        """True for a key this server issued, or one whose chat is bound (after a restart)."""
+        chat_id = chat_id_for(key)
+        return chat_id in self._issued or await self.is_bound(key)
+
+    async def is_bound(self, key: str) -> bool:
+        """Whether this browser's chat is connected to a participant or staff user."""
+        async with self.router.sessions() as session:
+            found = await find_identity(session, channel=CHANNEL, external_id=chat_id_for(key))
+            return found is not None
+
+    async def rotate(self, key: str) -> str:
+        """A new key for a chat that was just bound: a key planted before the binding (by
+        someone who wants to read along) no longer reaches the bound chat."""
+        new = self.issue()
+        old_id, new_id = chat_id_for(key), chat_id_for(new)
+        async with self.router.sessions.begin() as session:
+            await session.execute(
+                update(ChannelIdentity)
+                .where(ChannelIdentity.channel == CHANNEL, ChannelIdentity.external_id == old_id)
+                .values(external_id=new_id)
+            )
+        transcript = self._transcripts.pop(old_id, None)
+        if transcript is not None:
+            self._transcripts[new_id] = transcript
+        self._issued.pop(old_id, None)
+        return new
 
     def transcript(self, key: str) -> Transcript:
         """The transcript of one browser, created on first use."""
@@ -82,7 +125,7 @@ class WebChat:
     async def send_text(self, key: str, text: str, language_code: str | None) -> None:
         """The user typed text (or a command)."""
         transcript = self.transcript(key)
-        incoming = Incoming("web", chat_id_for(key), text=text, language_code=language_code)
+        incoming = Incoming(CHANNEL, chat_id_for(key), text=text, language_code=language_code)
         # Never show an invite code: "/start X", "/START X", "/start@bot X", "/start\tX".
         shown = "/start …" if incoming.command == "/start" and incoming.argument else text
         transcript.entries.append(Entry(next(self._ids), "user", shown))
@@ -93,7 +136,7 @@ class WebChat:
     ) -> None:
         """The user pressed a button on the bot entry `entry_id`."""
         transcript = self.transcript(key)
-        incoming = Incoming("web", chat_id_for(key), callback=data, language_code=language_code)
+        incoming = Incoming(CHANNEL, chat_id_for(key), callback=data, language_code=language_code)
         pressed = next((e for e in transcript.entries if e.id == entry_id), None)
         self._append(transcript, await self.router.handle(incoming), pressed=pressed)
 

@@ -22,10 +22,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.channels.webchat import COOKIE, WebChat, new_chat_key
+from bot.channels.webchat import COOKIE, WebChat
 from bot.features.onboarding.invites import create_invite
 from bot.features.staff.accounts import authenticate
 from bot.i18n import DEFAULT, match_language, translator
+from bot.plumbing.messages import Incoming
 from bot.plumbing.router import MAX_TEXT, Router
 from bot.settings import Settings
 from storage.db import at_head
@@ -48,11 +49,13 @@ def create_app(
     """Build the Starlette app; `telegram` is the PTB application in webhook mode."""
     chat = WebChat(router)
 
-    def chat_key(request: Request) -> tuple[str, bool]:
+    async def chat_key(request: Request) -> tuple[str, bool]:
+        """The browser's chat key, if this server made it; else a new one (never a planted
+        cookie)."""
         key = request.cookies.get(COOKIE)
-        if key and 16 <= len(key) <= 64:
+        if key and 16 <= len(key) <= 64 and await chat.accepts(key):
             return key, False
-        return new_chat_key(), True
+        return chat.issue(), True
 
     def with_cookie(response: Response, key: str, fresh: bool) -> Response:
         if fresh:
@@ -71,7 +74,7 @@ def create_app(
         return header.split(",")[0].split(";")[0].strip() or None
 
     async def chat_page(request: Request) -> Response:
-        key, fresh = chat_key(request)
+        key, fresh = await chat_key(request)
         # Opening an invite link only shows a button: link previews and mail scanners open
         # links too, and a GET that redeemed would burn the invite before the person came.
         token = request.query_params.get("start")
@@ -91,15 +94,23 @@ def create_app(
         return with_cookie(response, key, fresh)
 
     async def chat_post(request: Request) -> Response:
-        key, fresh = chat_key(request)
+        key, fresh = await chat_key(request)
         form = await request.form(max_files=0, max_fields=10)
         language = client_language(request)
         data = form.get("cb")
         typed = form.get("text")
         start = form.get("start")
+        if isinstance(typed, str):  # "/start CODE" typed in the box is an invite too
+            typed_command = Incoming("web", "", text=typed.strip())
+            if typed_command.command == "/start" and typed_command.argument:
+                start, typed = typed_command.argument, None
         if isinstance(start, str) and start:
-            # The button of an invite link: now the person is here, redeem it.
-            await chat.send_text(key, f"/start {start[:100]}", language)
+            # An invite: redeem it now that the person is here, then give the browser a new
+            # key, so a key planted before the binding cannot read the bound chat.
+            was_bound = await chat.is_bound(key)
+            await chat.send_text(key, f"/start {start.strip()[:100]}", language)
+            if not was_bound and await chat.is_bound(key):
+                key, fresh = await chat.rotate(key), True
         elif isinstance(data, str) and data:
             entry = form.get("entry")
             entry_id = int(entry) if isinstance(entry, str) and entry.isdigit() else None
@@ -109,7 +120,7 @@ def create_app(
         return with_cookie(RedirectResponse("/chat#end", status_code=303), key, fresh)
 
     async def chat_file(request: Request) -> Response:
-        key, _ = chat_key(request)
+        key, _ = await chat_key(request)
         reply = chat.document(key, int(request.path_params["entry_id"]))
         if reply is None or reply.document is None:
             return PlainTextResponse("Not found", status_code=404)

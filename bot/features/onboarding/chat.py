@@ -200,6 +200,9 @@ async def cmd_start(turn: Turn) -> list[Reply]:
             await throttle.failed(key)
         raise
     turn.identity = identity
+    if identity.participant is not None and identity.participant.locale:
+        # A second chat of someone who chose a language already: speak it.
+        turn.voice = Voice.for_participant(identity.participant, tz=turn.voice.tz, now=turn.now)
     if identity.staff is not None:
         turn.voice = Voice.for_staff(identity.staff, tz=turn.voice.tz, now=turn.now)
         name = turn.voice.isolate(identity.staff.display_name)
