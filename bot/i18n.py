@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass
 from functools import cache
 from gettext import NullTranslations
@@ -27,6 +28,8 @@ FALLBACK_CHAIN = ("en", "de")
 
 # Unicode isolates keep left-to-right pieces (addresses, times, names) intact in RTL text.
 FSI, PDI = "\u2068", "\u2069"
+# Strong right-to-left letters: Hebrew, Arabic script and their presentation forms.
+_RTL = re.compile(r"[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]")
 
 
 @dataclass(frozen=True)
@@ -142,8 +145,10 @@ class Translator:
         return self._translations.pgettext(context, message)
 
     def isolate(self, text: str) -> str:
-        """Bidi-isolate an embedded piece (address, time, name) in RTL text."""
-        return f"{FSI}{text}{PDI}" if self.rtl else text
+        """Bidi-isolate an embedded piece (address, time, name): in right-to-left text, and
+        in left-to-right text when the piece itself is right-to-left (an Arabic-script name
+        at the start of a German notice would otherwise turn the whole line around)."""
+        return f"{FSI}{text}{PDI}" if self.rtl or _RTL.search(text) else text
 
 
 def N_(message: str) -> str:

@@ -6,10 +6,9 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import dialect_insert
 from storage.models import (
     PRIORITY_BULK,
     PRIORITY_NOTICE,
@@ -42,8 +41,7 @@ async def enqueue(
     if (participant_id is None) == (staff_id is None):
         raise ValueError("a push has exactly one recipient: a participant or a staff user")
     subject_type, subject_id = subject if subject is not None else (None, None)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    insert = dialect_insert(session)
     new = insert(OutboxMessage)
     statement = (
         new.values(

@@ -5,17 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import dialect_insert
 from storage.models import StoredSecret
 
 
 async def stored_secret(session: AsyncSession, *, name: str, make: Callable[[], str]) -> str:
     """The secret `name`, made with `make()` and stored by whichever process comes first."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    insert = dialect_insert(session)
     await session.execute(
         insert(StoredSecret).values(name=name, value=make()).on_conflict_do_nothing()
     )

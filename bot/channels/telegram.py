@@ -212,8 +212,7 @@ async def _mark_blocked(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> Non
 
 
 def _router(context: ContextTypes.DEFAULT_TYPE) -> Router:
-    router: Router = context.application.bot_data["router"]
-    return router
+    return _router_of(context.application)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -113,7 +113,10 @@ class WebChat:
 
     def transcript(self, key: str) -> Transcript:
         """The transcript of one browser, created on first use."""
-        chat_id = chat_id_for(key)
+        return self._transcript_of(chat_id_for(key))
+
+    def _transcript_of(self, chat_id: str) -> Transcript:
+        """A chat's transcript; at most MAX_CHATS are kept, the oldest is forgotten first."""
         transcript = self._transcripts.get(chat_id)
         if transcript is None:
             transcript = self._transcripts[chat_id] = Transcript()
@@ -150,10 +153,9 @@ class WebChat:
 
     def push(self, chat_id: str, reply: Reply) -> None:
         """A push (reminder, notice) for a browser chat, shown when the page is next opened."""
-        transcript = self._transcripts.get(chat_id)
-        if transcript is None:
-            transcript = self._transcripts[chat_id] = Transcript()
-        transcript.entries.append(Entry(next(self._ids), "bot", reply.text, reply))
+        self._transcript_of(chat_id).entries.append(
+            Entry(next(self._ids), "bot", reply.text, reply)
+        )
 
     def document(self, key: str, entry_id: int) -> Reply | None:
         """The reply with a file on entry `entry_id`, for download."""

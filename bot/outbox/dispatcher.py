@@ -150,8 +150,7 @@ class Dispatcher:
                     rendered = await render_outbox(
                         session, row, routes=self.routes, tz=self.settings.tz, now=now
                     )
-                    owner = ("staff", row.staff_id) if row.staff_id else ("p", row.participant_id)
-                    target = self._choose(chats.get(owner, []))
+                    target = self._choose(chats.get(_owner(row.participant_id, row.staff_id), []))
                 except Exception:  # one row's trouble must not stop the batch
                     log.exception("push %s could not be rendered; it is retried", row.id)
                     decided.append(Result(row, "pending", error="internal error", backoff=True))
@@ -231,8 +230,7 @@ class Dispatcher:
         )
         chats: dict[tuple[str, int | None], list[tuple[str, str]]] = {}
         for participant_id, staff_id, channel, external_id in found.all():
-            owner = ("staff", staff_id) if staff_id else ("p", participant_id)
-            chats.setdefault(owner, []).append((channel, external_id))
+            chats.setdefault(_owner(participant_id, staff_id), []).append((channel, external_id))
         return chats
 
     def _choose(self, chats: list[tuple[str, str]]) -> tuple[str, str] | None:
@@ -296,6 +294,11 @@ class Dispatcher:
                     # Our lease ran out and another worker took the row: maybe sent twice.
                     self.stats["lost_lease"] += 1
                     log.warning("push %s: lease lost before its outcome was recorded", row.id)
+
+
+def _owner(participant_id: int | None, staff_id: int | None) -> tuple[str, int | None]:
+    """Whose chats: a staff user's or a participant's (ids of the two tables may clash)."""
+    return ("staff", staff_id) if staff_id else ("participant", participant_id)
 
 
 @dataclass

@@ -6,7 +6,6 @@ a reminder at send time and a notice to a coach all render through the same `ren
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,14 +13,12 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 
-from bot.i18n import DEFAULT, FSI, PDI, Translator, translator
+from bot.i18n import DEFAULT, Translator, translator
 from bot.plumbing.messages import Button, Reply
 from storage.models import Participant, StaffUser
 
 STAFF_DEFAULT = "de"  # staff read German unless they chose otherwise
 GERMAN = "de"
-# Strong right-to-left letters: Hebrew, Arabic script and their presentation forms.
-_RTL = re.compile(r"[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]")
 
 
 @dataclass(frozen=True)
@@ -98,12 +95,8 @@ class Voice:
         return self.t.gettext(message)
 
     def isolate(self, text: str) -> str:
-        """Bidi-isolate an embedded piece (address, time, name): in right-to-left text, and
-        in left-to-right text when the piece itself is right-to-left (an Arabic-script name
-        at the start of a German notice would otherwise turn the whole line around)."""
-        if self.rtl or _RTL.search(text):
-            return f"{FSI}{text}{PDI}"
-        return text
+        """Bidi-isolate an embedded piece (address, time, name); see Translator.isolate."""
+        return self.t.isolate(text)
 
     def reply(self, text: str, buttons: list[list[Button]] | None = None, **kw: Any) -> Reply:
         """A reply in this voice's language and direction."""
