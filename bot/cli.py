@@ -8,6 +8,7 @@ import getpass
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.settings import ConfigError, Settings, load_settings
 
@@ -85,6 +86,20 @@ def _parser() -> argparse.ArgumentParser:
     i18n_commands.add_parser(
         "report", help="coverage per language; exit 1 on a missing, fuzzy or broken entry"
     ).set_defaults(func=_i18n_report)
+
+    people = commands.add_parser("participants", help="participants")
+    people_commands = people.add_subparsers(
+        dest="participants_command", metavar="ACTION", required=True
+    )
+    load = people_commands.add_parser(
+        "import", help="import participants from CSV (name,language,module,coach); all or nothing"
+    )
+    load.add_argument("file", help="CSV file, UTF-8, comma or semicolon separated")
+    load.add_argument(
+        "--as", dest="actor", help="e-mail of the staff user importing (default: the first admin)"
+    )
+    load.add_argument("--dry-run", action="store_true", help="check only; import nothing")
+    load.set_defaults(func=_participants_import)
 
     invite = commands.add_parser("invite", help="make a one-time invite link for a participant")
     invite.add_argument("participant", type=int, help="participant id")
@@ -218,6 +233,54 @@ async def _admin_link_chat(settings: Settings, args: argparse.Namespace) -> int:
         await engine.dispose()
     print(invite.telegram_link(settings.telegram_bot_username))
     print(f"valid until {invite.expires_at.astimezone(settings.tz):%Y-%m-%d %H:%M}")
+    return 0
+
+
+async def _participants_import(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from bot.app import prepare_database
+    from bot.features.roster import MAX_IMPORT_BYTES, import_participants
+    from bot.i18n import admin_translator
+    from storage.db import make_sessionmaker
+    from storage.models import StaffUser
+    from storage.staff import find_staff_by_email
+
+    try:
+        data = (await asyncio.to_thread(Path(args.file).read_bytes))[: MAX_IMPORT_BYTES + 1]
+    except OSError as error:
+        print(f"wegweiser: cannot read {args.file}: {error.strerror}", file=sys.stderr)
+        return 1
+    t = admin_translator("en")
+    engine = await prepare_database(settings)
+    try:
+        async with make_sessionmaker(engine).begin() as session:
+            if args.actor:
+                actor = await find_staff_by_email(session, email=args.actor.strip())
+            else:
+                actor = await session.scalar(
+                    select(StaffUser)
+                    .where(StaffUser.role == "admin", StaffUser.active.is_(True))
+                    .order_by(StaffUser.id)
+                )
+            if actor is None or not actor.active:
+                print("wegweiser: no such active staff user; use --as EMAIL", file=sys.stderr)
+                return 1
+            result = await import_participants(
+                session, actor=actor, data=data, dry_run=args.dry_run
+            )
+    finally:
+        await engine.dispose()
+    for problem in result.errors:
+        where = f"line {problem.line}" if problem.line else "file"
+        column = f", column {problem.column}" if problem.column else ""
+        message = t.gettext(problem.message).format(**problem.params)
+        print(f"{args.file}: {where}{column}: {message}", file=sys.stderr)
+    if result.errors:
+        print(f"wegweiser: {len(result.errors)} problems; nothing was imported", file=sys.stderr)
+        return 1
+    verb = "would import" if args.dry_run else "imported"
+    print(f"{verb} {len(result.created)} participants")
     return 0
 
 

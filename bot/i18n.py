@@ -1,6 +1,7 @@
 """Languages, gettext catalogs and the per-participant translator.
 
-Catalogs live in `locales/<lang>/LC_MESSAGES/messages.po`; the `.mo` files are compiled from
+Catalogs live in `locales/<lang>/LC_MESSAGES/messages.po` (the bot) and `admin.po` (the
+staff web, German and English only); the `.mo` files are compiled from
 them on first use when missing or older than the `.po`, so a fresh clone needs no manual step.
 A message missing in a catalog falls back to English, then German, never to a message id.
 """
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 
 LOCALES_DIR = Path(os.environ.get("WEGWEISER_LOCALES_DIR", Path(__file__).parents[1] / "locales"))
 DOMAIN = "messages"
+ADMIN_DOMAIN = "admin"
+ADMIN_LANGUAGES = ("de", "en")  # the staff web: German first, English second
 FALLBACK_CHAIN = ("en", "de")
 
 # Unicode isolates keep left-to-right pieces (addresses, times, names) intact in RTL text.
@@ -85,7 +88,7 @@ def match_language(code: str | None) -> str | None:
 def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> int:
     """Compile every `.po` whose `.mo` is missing or stale; return how many were written."""
     written = 0
-    for po_path in sorted(locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+    for po_path in sorted(locales_dir.glob("*/LC_MESSAGES/*.po")):
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
@@ -149,6 +152,20 @@ class Translator:
         in left-to-right text when the piece itself is right-to-left (an Arabic-script name
         at the start of a German notice would otherwise turn the whole line around)."""
         return f"{FSI}{text}{PDI}" if self.rtl or _RTL.search(text) else text
+
+
+@cache
+def admin_translator(code: str) -> Translator:
+    """The staff web's translator: German unless the staff user chose English."""
+    compile_catalogs()
+    code = code if code in ADMIN_LANGUAGES else ADMIN_LANGUAGES[0]
+    translations = Translations.load(str(LOCALES_DIR), [code], ADMIN_DOMAIN)
+    return Translator(code, translations)
+
+
+def A_(message: str) -> str:
+    """Mark a message of the staff web (the `admin` domain) for extraction."""
+    return message
 
 
 def N_(message: str) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po, write_po
 
-from bot.i18n import LANGUAGES, LOCALES_DIR
+from bot.i18n import ADMIN_DOMAIN, ADMIN_LANGUAGES, DOMAIN, LANGUAGES, LOCALES_DIR
 
 PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}")
 
@@ -55,10 +55,13 @@ TELEGRAM_LIMIT = 4096  # characters in one message; a translation must fit with 
 LONGEST = TELEGRAM_LIMIT // 2  # placeholders (a list, an address) are filled in later
 
 
-def check_language(code: str, template: Catalog, locales_dir: Path = LOCALES_DIR) -> Coverage:
-    """Compare one language's catalog with the template."""
-    coverage = Coverage(code, total=len([m for m in template if m.id]))
-    path = locales_dir / code / "LC_MESSAGES" / "messages.po"
+def check_language(
+    code: str, template: Catalog, locales_dir: Path = LOCALES_DIR, domain: str = DOMAIN
+) -> Coverage:
+    """Compare one language's catalog of a domain with the domain's template."""
+    name = code if domain == DOMAIN else f"{code}/{domain}"
+    coverage = Coverage(name, total=len([m for m in template if m.id]))
+    path = locales_dir / code / "LC_MESSAGES" / f"{domain}.po"
     if not path.exists():
         coverage.problems.append(f"{code}: no catalog at {path}")
         return coverage
@@ -104,15 +107,22 @@ def check_language(code: str, template: Catalog, locales_dir: Path = LOCALES_DIR
 
 
 def check_all(locales_dir: Path = LOCALES_DIR) -> list[Coverage]:
-    """Coverage of every supported language against `locales/messages.pot`."""
-    with (locales_dir / "messages.pot").open("rb") as pot:
-        template = read_po(pot)
-    return [check_language(language.code, template, locales_dir) for language in LANGUAGES]
+    """Coverage of every supported language against `locales/messages.pot`, and of the
+    staff web's German and English against `locales/admin.pot`."""
+    results: list[Coverage] = []
+    for domain, codes in (
+        (DOMAIN, [language.code for language in LANGUAGES]),
+        (ADMIN_DOMAIN, list(ADMIN_LANGUAGES)),
+    ):
+        with (locales_dir / f"{domain}.pot").open("rb") as pot:
+            template = read_po(pot)
+        results.extend(check_language(code, template, locales_dir, domain) for code in codes)
+    return results
 
 
-def fill_english(locales_dir: Path = LOCALES_DIR) -> int:
+def fill_english(locales_dir: Path = LOCALES_DIR, domain: str = DOMAIN) -> int:
     """Copy msgids into empty English entries (the msgids are English); return how many."""
-    path = locales_dir / "en" / "LC_MESSAGES" / "messages.po"
+    path = locales_dir / "en" / "LC_MESSAGES" / f"{domain}.po"
     with path.open("rb") as po_file:
         catalog = read_po(po_file, locale="en")
     filled = 0
@@ -132,14 +142,40 @@ def fill_english(locales_dir: Path = LOCALES_DIR) -> int:
     return filled
 
 
+def extract_admin(target: Path, root: Path = LOCALES_DIR.parent) -> int:
+    """Write the staff web's template: A_() under bot/ plus _() in its templates; how many
+    messages. (The bot's `_` calls must stay out, so the two are extracted apart.)"""
+    from babel.messages.extract import extract_from_dir
+
+    catalog = Catalog()
+    python = extract_from_dir(
+        str(root / "bot"), keywords={"A_": None}, comment_tags=("TRANSLATORS:",)
+    )
+    html = extract_from_dir(
+        str(root),
+        method_map=[("bot/web/templates/admin/**.html", "jinja2")],
+        comment_tags=("TRANSLATORS:",),
+    )
+    for _filename, _lineno, message, comments, context in [*python, *html]:
+        if message and message not in catalog:
+            catalog.add(message, auto_comments=comments, context=context)
+    with target.open("wb") as pot:
+        write_po(pot, catalog, width=79, omit_header=True, sort_output=True, no_location=True)
+    return len(catalog)
+
+
 def main() -> int:
     """Print the coverage report; exit 1 when any catalog has a problem."""
+    if "--extract-admin" in sys.argv:
+        print(f"admin: {extract_admin(LOCALES_DIR / 'admin.pot')} messages")
+        return 0
     if "--fill-english" in sys.argv:
-        print(f"en: filled {fill_english()} entries from their msgids")
+        for domain in (DOMAIN, ADMIN_DOMAIN):
+            print(f"en/{domain}: filled {fill_english(domain=domain)} entries from their msgids")
     results = check_all()
     for coverage in results:
         print(
-            f"{coverage.code:6} {coverage.translated:4}/{coverage.total:<4} "
+            f"{coverage.code:9} {coverage.translated:4}/{coverage.total:<4} "
             f"{coverage.percent:5.1f}%  {len(coverage.problems)} problems"
         )
     problems = [p for c in results for p in c.problems]

@@ -64,3 +64,43 @@ async def reopen_invite(session: AsyncSession, *, invite_id: int, now: datetime)
         .where(Invite.id == invite_id, Invite.expires_at > now, Invite.revoked_at.is_(None))
         .values(used_at=None)
     )
+
+
+async def revoke_open_invites(
+    session: AsyncSession,
+    *,
+    participant_id: int | None = None,
+    staff_id: int | None = None,
+    now: datetime,
+) -> int:
+    """Revoke the unused, unexpired invites of one participant or staff user; how many."""
+    owner = (
+        Invite.participant_id == participant_id
+        if participant_id is not None
+        else Invite.staff_id == staff_id
+    )
+    result = await session.execute(
+        update(Invite)
+        .where(
+            owner, Invite.used_at.is_(None), Invite.revoked_at.is_(None), Invite.expires_at > now
+        )
+        .values(revoked_at=now)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def open_invites(
+    session: AsyncSession, *, participant_id: int, now: datetime
+) -> list[Invite]:
+    """The participant's invites that can still be used, newest first."""
+    result = await session.scalars(
+        select(Invite)
+        .where(
+            Invite.participant_id == participant_id,
+            Invite.used_at.is_(None),
+            Invite.revoked_at.is_(None),
+            Invite.expires_at > now,
+        )
+        .order_by(Invite.created_at.desc())
+    )
+    return list(result)

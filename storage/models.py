@@ -58,6 +58,25 @@ class StaffUser(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class StaffSession(Base):
+    """A logged-in browser of a staff user; only the SHA-256 of its cookie is stored, so
+    logging out (or a password change) ends it on the server, whatever the browser keeps."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    # The form token of this session: every state-changing request must carry it.
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    staff: Mapped[StaffUser] = relationship(lazy="joined")
+
+
 class Module(Base):
     """One of the programme's building blocks ("Bausteine"), e.g. coaching."""
 

@@ -9,14 +9,15 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from bot.i18n import LANGUAGES, LOCALES_DIR, match_language, translator
-from bot.i18n_check import check_all
+from bot.i18n_check import check_all, extract_admin
 
 ROOT = Path(__file__).parents[1]
 
 
 def test_every_catalog_is_complete_with_matching_placeholders():
     results = check_all()
-    assert {c.code for c in results} == {language.code for language in LANGUAGES}
+    expected = {language.code for language in LANGUAGES} | {"de/admin", "en/admin"}
+    assert {c.code for c in results} == expected
     problems = [problem for coverage in results for problem in coverage.problems]
     assert problems == [], "\n".join(problems[:40])
 
@@ -57,6 +58,18 @@ def test_template_matches_the_code(tmp_path):
     extracted = ids(fresh)
     assert extracted - committed == set(), "run ./locales/update.sh: new strings"
     assert committed - extracted == set(), "run ./locales/update.sh: removed strings"
+
+
+def test_admin_template_matches_the_code(tmp_path):
+    """The staff web's template (A_() and its page templates) must not have drifted."""
+    fresh = tmp_path / "admin.pot"
+    extract_admin(fresh, ROOT)
+
+    def ids(path: Path) -> set[object]:
+        with path.open("rb") as handle:
+            return {m.id for m in read_po(handle) if m.id}
+
+    assert ids(fresh) == ids(LOCALES_DIR / "admin.pot"), "run ./locales/update.sh"
 
 
 def test_missing_messages_fall_back_to_english_never_to_an_id():

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import N_
+from bot.i18n import A_, N_
 from bot.plumbing import menu
 from bot.plumbing.errors import UserError
 from bot.plumbing.formatting import clock, days_and_time, long_date, weekdays, when
-from bot.plumbing.labels import kind_label
+from bot.plumbing.labels import KIND_LABELS, kind_label
 from bot.plumbing.messages import Button, Reply
 from bot.plumbing.reminders import ReminderPolicy
 from bot.plumbing.routes import (
@@ -30,7 +31,16 @@ from bot.plumbing.turn import Turn
 from bot.plumbing.voice import Voice
 from storage import audit
 from storage.appointments import enrolments_of, get_enrolment
-from storage.models import PRIORITY_REMINDER, Enrolment, OutboxMessage, Participant
+from storage.models import (
+    PRIORITY_REMINDER,
+    Course,
+    CourseException,
+    CourseSlot,
+    Enrolment,
+    OutboxMessage,
+    Participant,
+    StaffUser,
+)
 from storage.outbox import cancel_pending, enqueue
 
 REMINDER = "course.reminder"
@@ -125,6 +135,165 @@ async def mute_course(
             session, policy=policy, now=now, participant_id=participant.id, course_id=course_id
         )
     return enrolment
+
+
+# ---------------------------------------------------------------- staff actions (admin web)
+
+
+def _check_course_owner(actor: StaffUser, course: Course | None) -> Course:
+    if course is None or (actor.role != "admin" and course.coach_id != actor.id):
+        raise UserError(A_("This course is not one of yours, or does not exist."))
+    return course
+
+
+async def own_course(session: AsyncSession, *, actor: StaffUser, course_id: int) -> Course:
+    """The course if the actor may work on it (its coach, or an admin)."""
+    return _check_course_owner(actor, await session.get(Course, course_id))
+
+
+async def create_course(
+    session: AsyncSession,
+    *,
+    actor: StaffUser,
+    title: str,
+    kind: str,
+    location: str,
+    starts_on: date,
+    ends_on: date,
+    slots: list[tuple[int, time, time]],
+    module_id: int | None = None,
+    coach_id: int | None = None,
+) -> Course:
+    """Add a course with weekly slots (weekday 0 = Monday, start, end in local time)."""
+    if not title.strip() or not location.strip():
+        raise UserError(A_("A course needs a title and a place."))
+    if kind not in KIND_LABELS:
+        raise UserError(A_("Choose what kind of course it is."))
+    if ends_on < starts_on:
+        raise UserError(A_("A course must end on or after its first day."))
+    if not slots:
+        raise UserError(A_("A course needs at least one weekly time."))
+    for weekday, start, end in slots:
+        if not 0 <= weekday <= 6 or not start < end:
+            raise UserError(A_("Each weekly time must end after it starts."))
+    course = Course(
+        title=title.strip()[:200],
+        kind=kind,
+        location=location.strip()[:300],
+        starts_on=starts_on,
+        ends_on=ends_on,
+        module_id=module_id,
+        coach_id=actor.id if actor.role != "admin" else (coach_id or actor.id),
+        slots=[CourseSlot(weekday=w, start_time=a, end_time=b) for w, a, b in slots],
+    )
+    session.add(course)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=f"staff:{actor.id}",
+        action="course.created",
+        object_type="course",
+        object_id=course.id,
+    )
+    return course
+
+
+async def enrol(
+    session: AsyncSession,
+    *,
+    actor: StaffUser,
+    course_id: int,
+    participant: Participant,
+    policy: ReminderPolicy,
+    now: datetime,
+) -> Enrolment:
+    """Put a participant (already checked as the actor's) into a course; plan reminders."""
+    course = await own_course(session, actor=actor, course_id=course_id)
+    if participant.status != "active":
+        raise UserError(A_("This participant's programme has ended."))
+    if await get_enrolment(session, participant_id=participant.id, course_id=course.id):
+        raise UserError(A_("This participant is in this course already."))
+    enrolment = Enrolment(participant_id=participant.id, course_id=course.id)
+    session.add(enrolment)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=f"staff:{actor.id}",
+        action="course.enrolled",
+        object_type="course",
+        object_id=course.id,
+        detail={"participant": participant.id},
+    )
+    await plan_course_reminders(
+        session, policy=policy, now=now, participant_id=participant.id, course_id=course.id
+    )
+    return enrolment
+
+
+async def leave(
+    session: AsyncSession, *, actor: StaffUser, course_id: int, participant_id: int
+) -> None:
+    """Take a participant out of a course; their pending reminders for it stop."""
+    course = await own_course(session, actor=actor, course_id=course_id)
+    enrolment = await get_enrolment(session, participant_id=participant_id, course_id=course.id)
+    if enrolment is None:
+        raise UserError(A_("This participant is not in this course."))
+    await session.delete(enrolment)
+    await cancel_pending(
+        session, subject=("course", course.id), template=REMINDER, participant_id=participant_id
+    )
+    await audit.record(
+        session,
+        actor=f"staff:{actor.id}",
+        action="course.left",
+        object_type="course",
+        object_id=course.id,
+        detail={"participant": participant_id},
+    )
+
+
+async def add_exception(
+    session: AsyncSession,
+    *,
+    actor: StaffUser,
+    course_id: int,
+    on_date: date,
+    reason: str,
+    tz: ZoneInfo,
+) -> CourseException:
+    """A date on which the course does not meet; reminders of that day are cancelled."""
+    course = await own_course(session, actor=actor, course_id=course_id)
+    if reason not in ("cancelled", "holiday"):
+        reason = "cancelled"
+    if not course.starts_on <= on_date <= course.ends_on:
+        raise UserError(A_("This date is outside the course's dates."))
+    if any(found.on_date == on_date for found in course.exceptions):
+        raise UserError(A_("This date is marked already."))
+    exception = CourseException(course_id=course.id, on_date=on_date, reason=reason)
+    course.exceptions.append(exception)
+    await session.flush()
+    day = on_date.isoformat()
+    pending = await session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.template == REMINDER,
+            OutboxMessage.subject_type == "course",
+            OutboxMessage.subject_id == course.id,
+            OutboxMessage.state == "pending",
+        )
+    )
+    for row in pending:
+        starts = datetime.fromisoformat(str(row.params.get("starts_at")))
+        if starts.astimezone(tz).date() == on_date:
+            row.state, row.last_error = "cancelled", "course does not meet"
+    await audit.record(
+        session,
+        actor=f"staff:{actor.id}",
+        action="course.exception_added",
+        object_type="course",
+        object_id=course.id,
+        detail={"date": day},
+    )
+    return exception
 
 
 async def sweep(context: JobContext) -> int:

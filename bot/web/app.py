@@ -1,4 +1,4 @@
-"""The web server: web chat, invite API, Telegram webhook and health check."""
+"""The web server: web chat, staff admin, invite API, Telegram webhook and health checks."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from bot.i18n import DEFAULT, match_language, translator
 from bot.plumbing.messages import Incoming
 from bot.plumbing.router import MAX_TEXT, Router
 from bot.settings import Settings
+from bot.web.admin import admin_app
 from storage.db import at_head
 from storage.models import Participant
 from storage.types import utcnow
@@ -218,6 +219,7 @@ def create_app(
         Route("/readyz", ready),
         Route("/api/invites", api_invite, methods=["POST"]),
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
+        Mount("/admin", app=admin_app(settings, sessions, router.routes)),
     ]
     if settings.webhook_mode and settings.telegram_webhook_url:
         path = urlparse(settings.telegram_webhook_url).path or "/telegram/webhook"

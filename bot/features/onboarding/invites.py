@@ -18,7 +18,7 @@ from bot.i18n import N_
 from bot.plumbing.errors import UserError
 from storage import audit
 from storage.identities import bind_identity, find_identity
-from storage.invites import add_invite, find_invite, use_invite
+from storage.invites import add_invite, find_invite, revoke_open_invites, use_invite
 from storage.models import ChannelIdentity, Invite, Participant, StaffUser
 
 TOKEN_BYTES = 24  # 192 bits; URL-safe base64 gives 32 characters, within Telegram's 64
@@ -68,9 +68,11 @@ async def create_invite(
     valid_days: int,
     created_by_id: int | None = None,
 ) -> NewInvite:
-    """Make a one-time invite for a participant who can still join."""
+    """Make a one-time invite for a participant who can still join; it revokes the
+    participant's older open invites (a letter printed before no longer works)."""
     if participant.status != "active":
         raise ValueError(f"participant {participant.id} is {participant.status}")
+    await revoke_open_invites(session, participant_id=participant.id, now=now)
     token, invite = await _new_invite(
         session,
         now=now,
@@ -122,6 +124,22 @@ async def _new_invite(
         session, actor=actor, action=action, object_type="invite", object_id=invite.id
     )
     return token, invite
+
+
+async def revoke_invites(
+    session: AsyncSession, *, participant: Participant, now: datetime, actor_id: int
+) -> int:
+    """Revoke a participant's open invites (a lost letter); how many."""
+    revoked = await revoke_open_invites(session, participant_id=participant.id, now=now)
+    await audit.record(
+        session,
+        actor=f"staff:{actor_id}",
+        action="invite.revoked",
+        object_type="participant",
+        object_id=participant.id,
+        detail={"count": revoked},
+    )
+    return revoked
 
 
 async def redeem_invite(

@@ -2,22 +2,55 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import A_
+from bot.plumbing.errors import UserError
 from storage import audit
 from storage.models import StaffUser
-from storage.staff import find_staff_by_email
+from storage.staff import end_web_sessions, find_staff_by_email
 
 ROLES = ("admin", "coach")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MIN_PASSWORD = 12
+MAX_PASSWORD = 200
 _hasher = PasswordHasher()
 # Verifying against this keeps unknown e-mails as slow as wrong passwords.
 _DUMMY_HASH = _hasher.hash("not a real password")
+# Argon2 takes ~100 ms of CPU: it runs in a thread, never on the event loop that serves
+# every chat, and at most this many at once, so a crowd of guessers cannot take all cores.
+_HASHING = asyncio.Semaphore(2)
+
+
+async def hash_password(password: str) -> str:
+    """The Argon2 hash of a password, computed off the event loop."""
+    async with _HASHING:
+        return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def _verify(stored: str, password: str) -> bool:
+    async with _HASHING:
+        try:
+            return await asyncio.to_thread(_hasher.verify, stored, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is not acceptable (an `admin` msgid), or None."""
+    if not password.strip():
+        return A_("The password must not be only spaces.")
+    if len(password) < MIN_PASSWORD:
+        return A_("The password needs at least 12 characters.")
+    if len(password) > MAX_PASSWORD:
+        return A_("The password may have at most 200 characters.")
+    return None
 
 
 async def create_staff(
@@ -41,7 +74,7 @@ async def create_staff(
         email=email,
         display_name=display_name.strip(),
         role=role,
-        password_hash=_hasher.hash(password) if password else None,
+        password_hash=await hash_password(password) if password else None,
     )
     session.add(user)
     await session.flush()
@@ -52,11 +85,32 @@ async def create_staff(
 
 
 async def authenticate(session: AsyncSession, *, email: str, password: str) -> StaffUser | None:
-    """The active staff user with these credentials, or None."""
-    user = await find_staff_by_email(session, email=email.strip())
+    """The active staff user with these credentials, or None (checked off the event loop)."""
+    user = await find_staff_by_email(session, email=email.strip()[:254])
     stored = user.password_hash if user and user.active and user.password_hash else _DUMMY_HASH
-    try:
-        _hasher.verify(stored, password)
-    except (VerificationError, InvalidHashError):
+    if len(password) > MAX_PASSWORD or not await _verify(stored, password):
         return None
     return user if stored is not _DUMMY_HASH else None
+
+
+async def change_password(
+    session: AsyncSession, *, staff: StaffUser, current: str, new: str, now: datetime
+) -> None:
+    """Set a new password after checking the current one; every other login ends.
+
+    Raises UserError with an `admin` msgid when the current password is wrong or the new
+    one is too weak."""
+    if not staff.password_hash or not await _verify(staff.password_hash, current):
+        raise UserError(A_("The current password is not right."))
+    problem = password_problem(new)
+    if problem:
+        raise UserError(problem)
+    staff.password_hash = await hash_password(new)
+    await end_web_sessions(session, staff_id=staff.id)
+    await audit.record(
+        session,
+        actor=f"staff:{staff.id}",
+        action="staff.password_changed",
+        object_type="staff",
+        object_id=staff.id,
+    )

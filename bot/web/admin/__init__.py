@@ -1,0 +1,66 @@
+"""The staff web at /admin: server-rendered pages over the same actions as the bot.
+
+German first, English second (the `admin` gettext domain). No JavaScript is needed; every
+state-changing request is a POST with the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from bot.plumbing.routes import Routes
+from bot.settings import Settings
+from bot.web.admin import courses, overview, people
+from bot.web.admin.site import AdminSite
+
+GET, POST, BOTH = ["GET"], ["POST"], ["GET", "POST"]
+
+
+def admin_app(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], routes: Routes
+) -> Starlette:
+    """The admin pages as one ASGI app, to be mounted at /admin."""
+    site = AdminSite(
+        settings, sessions, routes, secure_cookies=settings.public_web_url.startswith("https://")
+    )
+    page = site.page
+    login_form, login_submit = overview.login_pages(site)
+    table = [
+        Route("/login", login_form, methods=GET),
+        Route("/login", login_submit, methods=POST),
+        Route("/logout", page(overview.logout), methods=POST),
+        Route("/password", page(overview.password), methods=BOTH),
+        Route("/language", page(overview.language), methods=POST),
+        Route("/", page(overview.dashboard), methods=GET),
+        Route("/inbox", page(overview.inbox), methods=GET),
+        Route("/audit", page(overview.audit_log, admin_only=True), methods=GET),
+        Route("/participants", page(people.participant_list), methods=GET),
+        Route("/participants.csv", page(people.participant_export), methods=GET),
+        Route("/participants/new", page(people.participant_new), methods=BOTH),
+        Route("/participants/import", page(people.participant_import), methods=BOTH),
+        Route("/participants/{pid:int}", page(people.participant_detail), methods=GET),
+        Route("/participants/{pid:int}/edit", page(people.participant_edit), methods=BOTH),
+        Route("/participants/{pid:int}/end", page(people.participant_end), methods=POST),
+        Route("/participants/{pid:int}/invite", page(people.invite_letter), methods=POST),
+        Route("/participants/{pid:int}/revoke", page(people.invite_revoke), methods=POST),
+        Route("/participants/{pid:int}/appointments", page(people.appointment_plan), methods=POST),
+        Route(
+            "/participants/{pid:int}/appointments/{aid:int}/move",
+            page(people.appointment_move),
+            methods=POST,
+        ),
+        Route(
+            "/participants/{pid:int}/appointments/{aid:int}/cancel",
+            page(people.appointment_cancel),
+            methods=POST,
+        ),
+        Route("/courses", page(courses.course_list), methods=GET),
+        Route("/courses/new", page(courses.course_new), methods=BOTH),
+        Route("/courses/{cid:int}", page(courses.course_detail), methods=GET),
+        Route("/courses/{cid:int}/enrol", page(courses.course_enrol), methods=POST),
+        Route("/courses/{cid:int}/leave", page(courses.course_leave), methods=POST),
+        Route("/courses/{cid:int}/exceptions", page(courses.course_exception), methods=POST),
+    ]
+    return Starlette(routes=table, exception_handlers=site.exception_handlers())

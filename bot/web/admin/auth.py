@@ -1,0 +1,159 @@
+"""Staff logins for the admin web: server-side sessions, CSRF tokens and login throttling.
+
+The browser holds a random session cookie (HttpOnly, SameSite=Strict, Secure behind HTTPS);
+the database holds only its SHA-256, so logging out ends the session on the server. Every
+state-changing request carries the session's CSRF token in a hidden field. Failed logins are
+throttled per account and per client address; a throttled attempt is refused without
+spending a password check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from limits import RateLimitItemPerMinute
+from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+
+from storage.models import StaffUser
+from storage.staff import add_web_session, end_web_sessions, find_web_session
+
+SESSION_COOKIE = "wg_admin"
+LOGIN_COOKIE = "wg_login"  # the login form's own CSRF token (double submit), before a session
+SESSION_HOURS = 10  # a working day; idle or not, then log in again
+TOUCH_EVERY = timedelta(minutes=5)  # last_seen is written at most this often
+# Five failures per account or twenty per client address in 15 minutes lock logins there.
+PER_ACCOUNT = RateLimitItemPerMinute(5, 15)
+PER_CLIENT = RateLimitItemPerMinute(20, 15)
+
+
+class LoginRequired(Exception):
+    """No valid session: the page answers with a redirect to the login form."""
+
+
+class CsrfFailed(Exception):
+    """A state-changing request without the session's token."""
+
+
+class Forbidden(Exception):
+    """The staff user's role does not allow this page."""
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass
+class Login:
+    """The staff user behind a request, and their session's CSRF token."""
+
+    staff: StaffUser
+    csrf: str
+    token_hash: str
+
+    @property
+    def is_admin(self) -> bool:
+        """True for the admin role (everything); coaches see their own people only."""
+        return self.staff.role == "admin"
+
+
+class LoginThrottle:
+    """Counts failed logins per account and per client address."""
+
+    def __init__(self, storage: Storage | None = None) -> None:
+        self._limiter = MovingWindowRateLimiter(storage or MemoryStorage())
+
+    async def allowed(self, email: str, client: str) -> bool:
+        """True while both the account and the address may try again."""
+        return await self._limiter.test(
+            PER_ACCOUNT, "login-account", email
+        ) and await self._limiter.test(PER_CLIENT, "login-client", client)
+
+    async def failed(self, email: str, client: str) -> None:
+        """Count one failed login for the account and the address."""
+        await self._limiter.hit(PER_ACCOUNT, "login-account", email)
+        await self._limiter.hit(PER_CLIENT, "login-client", client)
+
+
+class Auth:
+    """Opens, finds and ends staff sessions."""
+
+    def __init__(self, *, secure_cookies: bool) -> None:
+        self.secure = secure_cookies
+        self.throttle = LoginThrottle()
+
+    async def login(self, request: Request, session: AsyncSession, *, now: datetime) -> Login:
+        """The session of this request; LoginRequired when there is none."""
+        token = request.cookies.get(SESSION_COOKIE, "")
+        if not 20 <= len(token) <= 100:
+            raise LoginRequired
+        token_hash = _hash(token)
+        web_session = await find_web_session(session, token_hash=token_hash, now=now)
+        if web_session is None:
+            raise LoginRequired
+        if now - web_session.last_seen_at > TOUCH_EVERY:
+            web_session.last_seen_at = now
+        return Login(web_session.staff, web_session.csrf_token, token_hash)
+
+    async def checked_form(self, request: Request, login: Login) -> FormData:
+        """The posted form if it carries this session's CSRF token; else CsrfFailed."""
+        form = await request.form(max_fields=200)
+        sent = form.get("csrf")
+        if not isinstance(sent, str) or not hmac.compare_digest(sent, login.csrf):
+            raise CsrfFailed
+        return form
+
+    async def open(
+        self, session: AsyncSession, response: Response, staff: StaffUser, *, now: datetime
+    ) -> None:
+        """Start a session for a staff user who just logged in; set its cookie."""
+        token = secrets.token_urlsafe(32)
+        await add_web_session(
+            session,
+            token_hash=_hash(token),
+            staff_id=staff.id,
+            csrf_token=secrets.token_urlsafe(32),
+            expires_at=now + timedelta(hours=SESSION_HOURS),
+        )
+        response.set_cookie(
+            SESSION_COOKIE,
+            token,
+            max_age=SESSION_HOURS * 3600,
+            path="/admin",
+            httponly=True,
+            samesite="strict",
+            secure=self.secure,
+        )
+        response.delete_cookie(LOGIN_COOKIE, path="/admin")
+
+    async def close(self, session: AsyncSession, response: Response, login: Login) -> None:
+        """End this session on the server and forget its cookie."""
+        await end_web_sessions(session, token_hash=login.token_hash)
+        response.delete_cookie(SESSION_COOKIE, path="/admin")
+
+    def login_token(self, request: Request) -> tuple[str, bool]:
+        """The login form's CSRF token: the browser's, or a new one to set."""
+        token = request.cookies.get(LOGIN_COOKIE, "")
+        if 20 <= len(token) <= 100:
+            return token, False
+        return secrets.token_urlsafe(24), True
+
+    def set_login_token(self, response: Response, token: str) -> None:
+        """Remember the login form's token in a short-lived cookie."""
+        response.set_cookie(
+            LOGIN_COOKIE,
+            token,
+            max_age=3600,
+            path="/admin",
+            httponly=True,
+            samesite="strict",
+            secure=self.secure,
+        )

@@ -1,0 +1,210 @@
+"""Courses: list, create with weekly slots, exceptions, enrol and take out participants."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from starlette.responses import Response
+
+from bot.features.courses import add_exception, create_course, enrol, leave, own_course
+from bot.features.roster import own_participant
+from bot.i18n import A_
+from bot.plumbing.errors import UserError
+from bot.plumbing.labels import KIND_LABELS
+from bot.plumbing.reminders import ReminderPolicy
+from bot.web.admin.people import form_choices
+from bot.web.admin.site import Ctx, not_found
+from storage.overview import course_members, courses_for, search_participants
+
+COURSE_KINDS = [kind for kind in KIND_LABELS if kind.endswith("_course")]
+SLOTS = 3  # weekly times on the form
+
+
+def _day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _clock(value: str) -> time | None:
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+async def course_list(ctx: Ctx) -> Response:
+    """Courses with their weekly times; a coach sees their own."""
+    coach_id = None if ctx.login.is_admin else ctx.login.staff.id
+    return ctx.render(
+        "courses.html",
+        courses=await courses_for(ctx.session, coach_id=coach_id),
+        kind_names=KIND_LABELS,
+        today=ctx.now.astimezone(ctx.settings.tz).date(),
+    )
+
+
+async def course_new(ctx: Ctx) -> Response:
+    """Create a course with up to three weekly times."""
+    choices = await form_choices(ctx)
+    if ctx.form is None:
+        return ctx.render(
+            "course_form.html",
+            values={},
+            kinds=COURSE_KINDS,
+            kind_names=KIND_LABELS,
+            slots=SLOTS,
+            **choices,
+        )
+    values = {
+        k: ctx.field(k)
+        for k in ("title", "kind", "location", "starts_on", "ends_on", "module", "coach")
+    }
+    slots = []
+    for i in range(SLOTS):
+        weekday, start, end = ctx.field(f"day{i}"), ctx.field(f"start{i}"), ctx.field(f"end{i}")
+        values |= {f"day{i}": weekday, f"start{i}": start, f"end{i}": end}
+        if not (start or end):
+            continue
+        begins, finishes = _clock(start), _clock(end)
+        if not weekday.isdigit() or begins is None or finishes is None:
+            return ctx.render(
+                "course_form.html",
+                status=400,
+                values=values,
+                kinds=COURSE_KINDS,
+                kind_names=KIND_LABELS,
+                slots=SLOTS,
+                error=ctx._(A_("Each weekly time needs a weekday, a start and an end.")),
+                **choices,
+            )
+        slots.append((int(weekday), begins, finishes))
+    starts_on, ends_on = _day(values["starts_on"]), _day(values["ends_on"])
+    if starts_on is None or ends_on is None:
+        return ctx.render(
+            "course_form.html",
+            status=400,
+            values=values,
+            kinds=COURSE_KINDS,
+            kind_names=KIND_LABELS,
+            slots=SLOTS,
+            error=ctx._(A_("Give the first and the last day of the course.")),
+            **choices,
+        )
+    module = values["module"]
+    coach = values["coach"]
+    course, error = await ctx.attempt(
+        lambda: create_course(
+            ctx.session,
+            actor=ctx.login.staff,
+            title=values["title"],
+            kind=values["kind"],
+            location=values["location"],
+            starts_on=starts_on,
+            ends_on=ends_on,
+            slots=slots,
+            module_id=int(module) if module.isdigit() else None,
+            coach_id=int(coach) if coach.isdigit() else None,
+        )
+    )
+    if course is None:
+        return ctx.render(
+            "course_form.html",
+            status=400,
+            values=values,
+            kinds=COURSE_KINDS,
+            kind_names=KIND_LABELS,
+            slots=SLOTS,
+            error=error,
+            **choices,
+        )
+    return ctx.redirect(f"/admin/courses/{course.id}", "created")
+
+
+async def course_detail(ctx: Ctx, *, error: str | None = None, status: int = 200) -> Response:
+    """A course: weekly times, dates without a session, and who is in it."""
+    course_id = int(ctx.request.path_params["cid"])
+    try:
+        course = await own_course(ctx.session, actor=ctx.login.staff, course_id=course_id)
+    except UserError:
+        return not_found(ctx)
+    members = await course_members(ctx.session, course_id=course.id)
+    inside = {p.id for p in members}
+    candidates, _ = await search_participants(
+        ctx.session,
+        coach_id=None if ctx.login.is_admin else ctx.login.staff.id,
+        status="active",
+        limit=1000,
+    )
+    return ctx.render(
+        "course.html",
+        status=status,
+        course=course,
+        members=members,
+        candidates=[p for p in candidates if p.id not in inside],
+        kind_names=KIND_LABELS,
+        error=error,
+    )
+
+
+async def course_enrol(ctx: Ctx) -> Response:
+    """Put one of the staff user's participants into the course."""
+    course_id = int(ctx.request.path_params["cid"])
+    pid = ctx.field("participant")
+
+    async def act() -> object:
+        person = await own_participant(
+            ctx.session, actor=ctx.login.staff, participant_id=int(pid) if pid.isdigit() else 0
+        )
+        return await enrol(
+            ctx.session,
+            actor=ctx.login.staff,
+            course_id=course_id,
+            participant=person,
+            policy=ReminderPolicy.from_settings(ctx.settings),
+            now=ctx.now,
+        )
+
+    _, error = await ctx.attempt(act)
+    if error:
+        return await course_detail(ctx, error=error, status=400)
+    return ctx.redirect(f"/admin/courses/{course_id}", "enrolled")
+
+
+async def course_leave(ctx: Ctx) -> Response:
+    """Take a participant out of the course."""
+    course_id = int(ctx.request.path_params["cid"])
+    pid = ctx.field("participant")
+    _, error = await ctx.attempt(
+        lambda: leave(
+            ctx.session,
+            actor=ctx.login.staff,
+            course_id=course_id,
+            participant_id=int(pid) if pid.isdigit() else 0,
+        )
+    )
+    if error:
+        return await course_detail(ctx, error=error, status=400)
+    return ctx.redirect(f"/admin/courses/{course_id}", "left")
+
+
+async def course_exception(ctx: Ctx) -> Response:
+    """Mark a date on which the course does not meet."""
+    course_id = int(ctx.request.path_params["cid"])
+    on_date = _day(ctx.field("date"))
+    if on_date is None:
+        return await course_detail(ctx, error=ctx._(A_("Give a date.")), status=400)
+    _, error = await ctx.attempt(
+        lambda: add_exception(
+            ctx.session,
+            actor=ctx.login.staff,
+            course_id=course_id,
+            on_date=on_date,
+            reason=ctx.field("reason"),
+            tz=ctx.settings.tz,
+        )
+    )
+    if error:
+        return await course_detail(ctx, error=error, status=400)
+    return ctx.redirect(f"/admin/courses/{course_id}", "exception")

@@ -1,0 +1,260 @@
+"""The frame of every admin page: one transaction, the login, CSRF, language and templates.
+
+A page handler is `async def page(ctx: Ctx) -> Response`; `AdminSite.page()` wraps it so
+that it runs in one database transaction with the staff user loaded, a POST only after its
+CSRF token was checked, and an admin-only page only for admins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import quote, urlencode
+
+from babel.dates import format_date, format_datetime, format_time, get_day_names
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from bot.i18n import A_, Translator, admin_translator, translator
+from bot.plumbing.errors import UserError
+from bot.plumbing.routes import Routes
+from bot.settings import Settings
+from bot.web.admin.auth import Auth, CsrfFailed, Forbidden, Login, LoginRequired
+from storage.types import utcnow
+
+T = TypeVar("T")
+TEMPLATES = Path(__file__).parents[1] / "templates"
+
+# Short confirmations shown once after a redirect (?done=key).
+DONE = {
+    "saved": A_("Saved."),
+    "created": A_("Created."),
+    "imported": A_("Imported."),
+    "planned": A_("Appointment planned. The participant is told and reminded."),
+    "moved": A_("Appointment moved. The participant is told; reminders are planned again."),
+    "cancelled": A_("Appointment cancelled. The participant is told."),
+    "revoked": A_("Open invites revoked. Printed letters no longer work."),
+    "enrolled": A_("Enrolled. Course reminders are planned."),
+    "left": A_("Taken out of the course. Its reminders stop."),
+    "exception": A_("Date marked. Reminders for that day are cancelled."),
+    "password": A_("Password changed. Your other logins have ended."),
+    "ended": A_("Programme ended for this participant. No more reminders."),
+}
+
+
+@dataclass
+class Ctx:
+    """One admin request: who asks, in which language, in which transaction."""
+
+    request: Request
+    session: AsyncSession
+    login: Login
+    site: AdminSite
+    now: datetime
+    form: FormData | None = None
+
+    @property
+    def t(self) -> Translator:
+        """The staff user's admin translator (German unless they chose English)."""
+        return admin_translator(self.login.staff.locale or "de")
+
+    @property
+    def settings(self) -> Settings:
+        """The process settings."""
+        return self.site.settings
+
+    def _(self, message: str, **params: Any) -> str:
+        """An admin-domain message; shared action messages come from the bot's catalog."""
+        return self.site.translate(self.t, message, **params)
+
+    def error_text(self, error: UserError) -> str:
+        """A UserError in the staff user's language."""
+        return self._(error.message, **error.params)
+
+    async def attempt(self, action: Callable[[], Awaitable[T]]) -> tuple[T | None, str | None]:
+        """Run an action in a savepoint: its result, or the error to show (nothing kept)."""
+        try:
+            async with self.session.begin_nested():
+                return await action(), None
+        except UserError as error:
+            return None, self.error_text(error)
+
+    def field(self, name: str, default: str = "") -> str:
+        """A posted text field, stripped, or `default`."""
+        value = self.form.get(name) if self.form is not None else None
+        return value.strip() if isinstance(value, str) else default
+
+    def query(self, name: str, default: str = "") -> str:
+        """A query parameter, stripped and bounded."""
+        return self.request.query_params.get(name, default).strip()[:200]
+
+    def render(self, name: str, *, status: int = 200, **context: Any) -> Response:
+        """Render an admin template with the common context."""
+        return self.site.render(self, name, status=status, **context)
+
+    def redirect(self, url: str, done: str | None = None) -> Response:
+        """303 to another admin page, with a one-time confirmation."""
+        if done:
+            url, hash_, fragment = url.partition("#")
+            url += ("&" if "?" in url else "?") + urlencode({"done": done}) + hash_ + fragment
+        return RedirectResponse(url, status_code=303)
+
+    def audit_actor(self) -> str:
+        """The audit log's name for this staff user."""
+        return f"staff:{self.login.staff.id}"
+
+
+Handler = Callable[[Ctx], Awaitable[Response]]
+
+
+class AdminSite:
+    """Settings, database, templates and the login machinery shared by every page."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        routes: Routes,
+        *,
+        secure_cookies: bool,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.routes = routes
+        self.auth = Auth(secure_cookies=secure_cookies)
+        self.templates = Jinja2Templates(directory=str(TEMPLATES))
+
+    @staticmethod
+    def translate(t: Translator, message: str, **params: Any) -> str:
+        """Admin catalog first; a message shared with the bot (an action's error) falls back
+        to the bot's catalog of the same language."""
+        text = t.gettext(message)
+        if text == message and t.code != "en":
+            text = translator(t.code).gettext(message)
+        return text.format(**params) if params else text
+
+    def page(self, handler: Handler, *, admin_only: bool = False) -> Callable[[Request], Any]:
+        """Wrap a handler: transaction, login, CSRF on POST, role check."""
+
+        async def endpoint(request: Request) -> Response:
+            now = utcnow()
+            async with self.sessions.begin() as session:
+                login = await self.auth.login(request, session, now=now)
+                if admin_only and not login.is_admin:
+                    raise Forbidden
+                form = None
+                if request.method == "POST":
+                    form = await self.auth.checked_form(request, login)
+                ctx = Ctx(request, session, login, self, now, form)
+                try:
+                    return await handler(ctx)
+                finally:
+                    if form is not None:
+                        await form.close()  # uploaded files live in temporary files
+
+        return endpoint
+
+    def render(self, ctx: Ctx, name: str, *, status: int = 200, **context: Any) -> Response:
+        """A template with the staff user's language, CSRF token and navigation."""
+        t = ctx.t
+        tz = self.settings.tz
+        done = DONE.get(ctx.request.query_params.get("done", ""))
+
+        def when(value: datetime | None, pattern: str = "EEE dd.MM.yyyy HH:mm") -> str:
+            return format_datetime(value.astimezone(tz), pattern, locale=t.locale) if value else ""
+
+        def day(value: date | None) -> str:
+            return format_date(value, "EEE dd.MM.yyyy", locale=t.locale) if value else ""
+
+        def clock(value: Any) -> str:
+            return format_time(value, "HH:mm", locale=t.locale) if value else ""
+
+        def weekday_names(days: str) -> str:
+            names = get_day_names("abbreviated", locale=t.locale)
+            return ", ".join(
+                names[int(d)] for d in days.split(",") if d.strip().isdigit() and int(d) < 7
+            )
+
+        values = {
+            "_": ctx._,
+            "now": ctx.now,
+            "weekday_names": weekday_names,
+            "login": ctx.login,
+            "csrf": ctx.login.csrf,
+            "lang": t.code,
+            "done": ctx._(done) if done else None,
+            "when": when,
+            "day": day,
+            "clock": clock,
+            "path": ctx.request.url.path,
+            "quote": quote,
+            **context,
+        }
+        return self.templates.TemplateResponse(
+            ctx.request, f"admin/{name}", values, status_code=status
+        )
+
+    def bare(self, request: Request, name: str, *, status: int = 200, **context: Any) -> Response:
+        """A page outside a login (the login form, errors), in German or the browser's
+        English."""
+        header = request.headers.get("accept-language", "de").lower()
+        t = admin_translator("en" if header.startswith("en") else "de")
+        if context.get("error"):
+            context["error"] = self.translate(t, context["error"])
+        values = {
+            "_": lambda message, **params: self.translate(t, message, **params),
+            "lang": t.code,
+            "login": None,
+            **context,
+        }
+        return self.templates.TemplateResponse(
+            request, f"admin/{name}", values, status_code=status
+        )
+
+    def exception_handlers(self) -> dict[Any, Callable[..., Any]]:
+        """Answers for no login (redirect), a missing CSRF token and a forbidden page."""
+
+        async def to_login(request: Request, _exc: Exception) -> Response:
+            target = request.url.path
+            if request.url.query:
+                target += "?" + request.url.query
+            if request.method != "GET":
+                target = "/admin"
+            return RedirectResponse("/admin/login?" + urlencode({"next": target}), 303)
+
+        async def csrf(request: Request, _exc: Exception) -> Response:
+            return self.bare(
+                request,
+                "error.html",
+                status=403,
+                # TRANSLATORS: admin web; a form was sent without its security token.
+                message=A_(
+                    "This form has expired or came from another site. Nothing was changed. "
+                    "Go back, reload the page and try again."
+                ),
+            )
+
+        async def forbidden(request: Request, _exc: Exception) -> Response:
+            return self.bare(
+                request,
+                "error.html",
+                status=403,
+                message=A_("Only admins may open this page."),
+            )
+
+        return {LoginRequired: to_login, CsrfFailed: csrf, Forbidden: forbidden}
+
+
+def not_found(ctx: Ctx) -> Response:
+    """The same answer for "does not exist" and "not yours"."""
+    return ctx.render(
+        "error.html",
+        status=404,
+        message=A_("This record does not exist, or it is not one of yours."),
+    )

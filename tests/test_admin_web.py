@@ -1,0 +1,544 @@
+"""The admin web over real HTTP: login, sessions, CSRF, roles, participants, import,
+invite letters, appointments, courses, inbox and audit log."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.features.staff import accounts
+from bot.web.app import create_app
+from storage.models import (
+    Appointment,
+    AuditEntry,
+    Enrolment,
+    Invite,
+    Module,
+    OutboxMessage,
+    Participant,
+    StaffSession,
+)
+from tests.admin_client import AdminBrowser
+from tests.conftest import serve_app
+from tests.helpers import tr
+
+BERLIN = ZoneInfo("Europe/Berlin")
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+async def site(settings, sessions, router):
+    """The whole web app on a loopback port."""
+    async with serve_app(create_app(settings, sessions, router)) as url:
+        yield url
+
+
+@pytest.fixture
+def staff(make_staff):
+    """Factory: a staff user with PASSWORD."""
+
+    async def make(role: str = "coach", **overrides):
+        hashed = await accounts.hash_password(PASSWORD)
+        return await make_staff(role=role, password_hash=hashed, **overrides)
+
+    return make
+
+
+@pytest.fixture
+async def browser(site):
+    """Factory: a new browser (cookie jar) on the site."""
+    opened: list[AdminBrowser] = []
+
+    def make() -> AdminBrowser:
+        opened.append(AdminBrowser(site))
+        return opened[-1]
+
+    yield make
+    for item in opened:
+        await item.close()
+
+
+async def _count(sessions, model, *where) -> int:
+    async with sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(model).where(*where)))
+
+
+def _tomorrow(hour: int) -> tuple[str, str]:
+    day = datetime.now(BERLIN).date() + timedelta(days=2)
+    return day.isoformat(), time(hour).strftime("%H:%M")
+
+
+# ---------------------------------------------------------------- login and sessions
+
+
+async def test_pages_need_a_login_and_come_back_after_it(browser, staff):
+    coach = await staff(email="m.hoffmann@example.org")
+    b = browser()
+    response = await b.get("/admin/participants?q=Am")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/admin/login?next=%2Fadmin%2Fparticipants%3Fq%3DAm"
+    page = await b.client.get("/admin/login")
+    assert "Anmelden" in page.text  # German first
+    assert page.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    login = await b.login(coach.email, PASSWORD)
+    assert login.status_code == 303 and login.headers["location"] == "/admin"
+    cookie = login.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/admin" in cookie
+
+
+async def test_wrong_passwords_are_refused_then_throttled_per_account(browser, staff, sessions):
+    coach = await staff()
+    b = browser()
+    for _ in range(5):
+        wrong = await b.login(coach.email, "not the password")
+        assert wrong.status_code == 401
+        assert "E-Mail-Adresse oder Passwort ist falsch" in wrong.text
+    # The sixth try is refused without checking, even with the right password.
+    throttled = await b.login(coach.email, PASSWORD)
+    assert throttled.status_code == 429
+    assert "15 Minuten" in throttled.text
+    assert await _count(sessions, StaffSession) == 0
+    # Another account from the same address is not locked by this one.
+    other = await staff()
+    assert (await browser().login(other.email, PASSWORD)).status_code == 303
+
+
+async def test_a_forged_login_form_is_refused(browser, staff):
+    coach = await staff()
+    b = browser()
+    await b.client.get("/admin/login")
+    response = await b.client.post(
+        "/admin/login",
+        data={"token": "forged-token-value-xxxxxxxx", "email": coach.email, "password": PASSWORD},
+    )
+    assert response.status_code == 400
+    assert "wegweiser_admin" not in response.headers.get("set-cookie", "")
+
+
+async def test_logout_ends_the_session_on_the_server(browser, staff, sessions):
+    coach = await staff()
+    b = browser()
+    await b.login(coach.email, PASSWORD)
+    cookie = b.client.cookies.get("wg_admin")
+    assert (await b.get("/admin/")).status_code == 200
+    out = await b.post("/admin/logout")
+    assert out.status_code == 303
+    assert await _count(sessions, StaffSession) == 0
+    # The old cookie, replayed by someone who copied it, no longer opens anything.
+    replay = AdminBrowser(str(b.client.base_url))
+    replay.client.cookies.set("wg_admin", cookie, path="/admin")
+    assert (await replay.get("/admin/")).status_code == 303
+    await replay.close()
+
+
+async def test_password_change_ends_other_logins(browser, staff, sessions):
+    coach = await staff()
+    desk, laptop = browser(), browser()
+    await desk.login(coach.email, PASSWORD)
+    await laptop.login(coach.email, PASSWORD)
+    await desk.get("/admin/password")
+    short = await desk.post(
+        "/admin/password", {"current": PASSWORD, "new": "short", "again": "short"}
+    )
+    assert short.status_code == 400 and "12 Zeichen" in short.text
+    wrong = await desk.post(
+        "/admin/password",
+        {"current": "nope", "new": "a new long password", "again": "a new long password"},
+    )
+    assert wrong.status_code == 400
+    changed = await desk.post(
+        "/admin/password",
+        {"current": PASSWORD, "new": "a new long password", "again": "a new long password"},
+    )
+    assert changed.status_code == 303
+    assert (await desk.get("/admin/")).status_code == 200  # this browser got a new session
+    assert (await laptop.get("/admin/")).status_code == 303  # the other one is logged out
+    assert await _count(sessions, StaffSession) == 1
+    assert (await browser().login(coach.email, "a new long password")).status_code == 303
+
+
+async def test_password_checks_run_off_the_event_loop(monkeypatch):
+    """Argon2 takes ~100 ms of CPU; on the loop it would stall every chat."""
+    threads: list[int] = []
+    real = accounts._hasher
+
+    class Spy:
+        def hash(self, password: str) -> str:
+            threads.append(threading.get_ident())
+            return real.hash(password)
+
+        def verify(self, stored: str, password: str) -> bool:
+            threads.append(threading.get_ident())
+            return real.verify(stored, password)
+
+    monkeypatch.setattr(accounts, "_hasher", Spy())
+    hashed = await accounts.hash_password(PASSWORD)
+    assert await accounts._verify(hashed, PASSWORD)
+    assert not await accounts._verify(hashed, "wrong")
+    assert len(threads) == 3 and threading.get_ident() not in threads
+
+
+async def test_posts_without_the_csrf_token_change_nothing(browser, staff, sessions):
+    admin = await staff(role="admin")
+    b = browser()
+    await b.login(admin.email, PASSWORD)
+    response = await b.post(
+        "/admin/participants/new", {"name": "Forged", "coach": str(admin.id)}, csrf=False
+    )
+    assert response.status_code == 403
+    assert "Nichts wurde geändert" in response.text or "nichts geändert" in response.text.lower()
+    forged = await b.post(
+        "/admin/participants/new", {"name": "Forged", "coach": str(admin.id), "csrf": "x" * 43}
+    )
+    assert forged.status_code == 403
+    assert await _count(sessions, Participant) == 0
+
+
+# ---------------------------------------------------------------- roles
+
+
+async def test_a_coach_sees_and_changes_only_their_own_participants(
+    browser, staff, make_participant, make_appointment, sessions
+):
+    mine, theirs = await staff(), await staff()
+    own = await make_participant(display_name="Dawit", coach_id=mine.id)
+    other = await make_participant(display_name="Olena", coach_id=theirs.id)
+    foreign = await make_appointment(other)
+    b = browser()
+    await b.login(mine.email, PASSWORD)
+    listing = await b.get("/admin/participants")
+    assert "Dawit" in listing.text and "Olena" not in listing.text
+    assert (await b.get(f"/admin/participants/{own.id}")).status_code == 200
+    assert (await b.get(f"/admin/participants/{other.id}")).status_code == 404
+    # A forged id in a form: another coach's appointment, posted under one's own participant.
+    cancel = await b.post(f"/admin/participants/{own.id}/appointments/{foreign.id}/cancel")
+    assert cancel.status_code == 400
+    async with sessions() as session:
+        assert (await session.get(Appointment, foreign.id)).cancelled_at is None
+    moved = await b.post(
+        f"/admin/participants/{other.id}/appointments",
+        {
+            "kind": "coaching",
+            "date": _tomorrow(10)[0],
+            "start": "10:00",
+            "end": "11:00",
+            "location": "Kreishaus",
+        },
+    )
+    assert moved.status_code == 404  # "not yours" reads like "does not exist"
+    assert await _count(sessions, Appointment) == 1
+    assert (await b.get("/admin/audit")).status_code == 403  # admins only
+
+
+async def test_an_admin_sees_everyone_and_the_audit_log(browser, staff, make_participant):
+    admin, coach = await staff(role="admin"), await staff()
+    await make_participant(display_name="Hevin", coach_id=coach.id)
+    b = browser()
+    await b.login(admin.email, PASSWORD)
+    assert "Hevin" in (await b.get("/admin/participants")).text
+    audit = await b.get("/admin/audit?action=staff.login")
+    assert audit.status_code == 200 and f"staff:{admin.id}" in audit.text
+
+
+# ---------------------------------------------------------------- participants
+
+
+async def test_create_edit_and_filter_participants(browser, staff, sessions):
+    admin = await staff(role="admin")
+    async with sessions.begin() as session:
+        session.add(Module(code="pfaff", name_de="PfaFF"))
+    b = browser()
+    await b.login(admin.email, PASSWORD)
+    await b.get("/admin/participants/new")
+    empty = await b.post("/admin/participants/new", {"name": "  ", "coach": str(admin.id)})
+    assert empty.status_code == 400 and "Name" in empty.text
+    created = await b.post(
+        "/admin/participants/new", {"name": "Amina", "language": "ar", "coach": str(admin.id)}
+    )
+    assert created.status_code == 303
+    pid = int(created.headers["location"].split("/")[-1].split("?")[0])
+    await b.get(f"/admin/participants/{pid}/edit")
+    edited = await b.post(
+        f"/admin/participants/{pid}/edit",
+        {"name": "Amina", "language": "ti", "coach": str(admin.id)},
+    )
+    assert edited.status_code == 303
+    async with sessions() as session:
+        person = await session.get(Participant, pid)
+        assert person.locale == "ti"
+        entry = await session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "participant.changed")
+        )
+        assert entry.detail == {"fields": ["locale"]}  # field names, never values
+    unreachable = await b.get("/admin/participants?reachable=no&language=ti")
+    assert "Amina" in unreachable.text
+    assert "Amina" not in (await b.get("/admin/participants?reachable=yes")).text
+    assert "Amina" not in (await b.get("/admin/participants?q=zzz")).text
+
+
+async def test_csv_import_names_each_broken_cell_and_imports_nothing(browser, staff, sessions):
+    admin = await staff(role="admin", email="admin@example.org")
+    coach = await staff(email="coach@example.org")
+    async with sessions.begin() as session:
+        session.add(Module(code="pfaff", name_de="PfaFF"))
+    b = browser()
+    await b.login(admin.email, PASSWORD)
+    await b.get("/admin/participants/import")
+    broken = (
+        b"name;language;module;coach\n"
+        b"Amina;ar;pfaff;coach@example.org\n"
+        b";uk;pfaff;coach@example.org\n"
+        b"Olena;xx;nope;nobody@example.org\n"
+        b"Dawit;ti\n"
+    )
+    response = await b.post(
+        "/admin/participants/import", files={"file": ("people.csv", broken, "text/csv")}
+    )
+    assert response.status_code == 400
+    text = response.text
+    assert "nichts importiert" in text
+    for line, column in (("3", "name"), ("4", "language"), ("4", "module"), ("4", "coach")):
+        assert f"<td>{line}</td><td>{column}</td>" in text
+    assert "<td>5</td><td>–</td>" in text  # too few cells
+    assert await _count(sessions, Participant) == 0
+
+    good = (
+        "name,language,module,coach\n"
+        "Amina,ar,pfaff,coach@example.org\n"
+        "Dawit,ti,,coach@example.org\n"
+    )
+    imported = await b.post(
+        "/admin/participants/import", files={"file": ("people.csv", good.encode(), "text/csv")}
+    )
+    assert imported.status_code == 200 and "2 Teilnehmende" in imported.text
+    async with sessions() as session:
+        people = (await session.scalars(select(Participant).order_by(Participant.id))).all()
+        assert [(p.display_name, p.locale, p.coach_id) for p in people] == [
+            ("Amina", "ar", coach.id),
+            ("Dawit", "ti", coach.id),
+        ]
+
+
+async def test_csv_import_from_the_command_line(
+    settings, staff, sessions, tmp_path, capsys, monkeypatch
+):
+    from bot.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    admin = await staff(role="admin")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,language\nAmina,zz\n", encoding="utf-8")
+    good = tmp_path / "good.csv"
+    good.write_text(f"name,language,coach\nAmina,ar,{admin.email}\n", encoding="utf-8")
+
+    def run(*args: str) -> int:
+        return main(["participants", "import", *args])
+
+    loop_free = await asyncio.to_thread(run, str(bad))
+    assert loop_free == 1
+    err = capsys.readouterr().err
+    assert "line 2, column language: Unknown language" in err and "nothing was imported" in err
+    assert await _count(sessions, Participant) == 0
+    assert await asyncio.to_thread(run, str(good)) == 0
+    assert "imported 1 participants" in capsys.readouterr().out
+    assert await _count(sessions, Participant) == 1
+
+
+# ---------------------------------------------------------------- invites
+
+
+async def test_invite_letter_in_two_languages_and_a_new_one_revokes_the_old(
+    browser, staff, make_participant, sessions
+):
+    coach = await staff(display_name="Miriam Hoffmann")
+    person = await make_participant(display_name="Amina", locale="ar", coach_id=coach.id)
+    b = browser()
+    await b.login(coach.email, PASSWORD)
+    await b.get(f"/admin/participants/{person.id}")
+    first = await b.post(f"/admin/participants/{person.id}/invite")
+    assert first.status_code == 200
+    assert first.headers["cache-control"] == "no-store"
+    html = first.text
+    assert html.count('src="data:image/svg+xml') == 2  # Telegram and web chat QR codes
+    for code in ("ar", "de"):  # the participant's language, and German beside it
+        assert tr(code, "Your invitation to Wegweiser") in html
+    assert 'dir="rtl"' in html and 'lang="ar"' in html  # the participant's column
+    assert "Miriam Hoffmann" in html and "@page { size: A4" in html
+    second = await b.post(f"/admin/participants/{person.id}/invite")
+    assert second.status_code == 200
+    async with sessions() as session:
+        invites = (await session.scalars(select(Invite).order_by(Invite.id))).all()
+    assert len(invites) == 2
+    assert invites[0].revoked_at is not None and invites[1].revoked_at is None
+    revoke = await b.post(f"/admin/participants/{person.id}/revoke")
+    assert revoke.status_code == 303
+    assert await _count(sessions, Invite, Invite.revoked_at.is_(None)) == 0
+
+
+# ---------------------------------------------------------------- appointments and courses
+
+
+async def test_plan_move_and_cancel_an_appointment(browser, staff, make_participant, sessions):
+    coach = await staff()
+    person = await make_participant(display_name="Farid", accepted=True, coach_id=coach.id)
+    b = browser()
+    await b.login(coach.email, PASSWORD)
+    await b.get(f"/admin/participants/{person.id}")
+    day, _ = _tomorrow(10)
+    bad = await b.post(
+        f"/admin/participants/{person.id}/appointments",
+        {
+            "kind": "coaching",
+            "date": day,
+            "start": "11:00",
+            "end": "10:00",
+            "location": "Kreishaus",
+        },
+    )
+    assert bad.status_code == 400 and "Termin" in bad.text
+    assert await _count(sessions, Appointment) == 0
+    planned = await b.post(
+        f"/admin/participants/{person.id}/appointments",
+        {
+            "kind": "coaching",
+            "date": day,
+            "start": "10:00",
+            "end": "10:45",
+            "location": "Kreishaus",
+        },
+    )
+    assert planned.status_code == 303
+    async with sessions() as session:
+        appointment = await session.scalar(select(Appointment))
+        rows = (await session.scalars(select(OutboxMessage))).all()
+    assert appointment.starts_at.astimezone(BERLIN).hour == 10
+    templates = sorted(r.template for r in rows)
+    assert templates.count("appointment.reminder") == 2 and "appointment.changed" in templates
+    page = await b.get(f"/admin/participants/{person.id}")
+    assert "noch keine Antwort" in page.text
+    moved = await b.post(
+        f"/admin/participants/{person.id}/appointments/{appointment.id}/move",
+        {"date": day, "start": "14:00", "end": "14:45"},
+    )
+    assert moved.status_code == 303
+    cancelled = await b.post(
+        f"/admin/participants/{person.id}/appointments/{appointment.id}/cancel"
+    )
+    assert cancelled.status_code == 303
+    async with sessions() as session:
+        stored = await session.get(Appointment, appointment.id)
+        pending = await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(
+                OutboxMessage.template == "appointment.reminder", OutboxMessage.state == "pending"
+            )
+        )
+    assert stored.cancelled_at is not None and stored.starts_at.astimezone(BERLIN).hour == 14
+    assert pending == 0
+
+
+async def test_courses_enrol_leave_and_exceptions(browser, staff, make_participant, sessions):
+    coach = await staff()
+    person = await make_participant(display_name="Samira", accepted=True, coach_id=coach.id)
+    b = browser()
+    await b.login(coach.email, PASSWORD)
+    await b.get("/admin/courses/new")
+    today = datetime.now(BERLIN).date()
+    form = {
+        "title": "Deutsch B1",
+        "kind": "german_course",
+        "location": "VHS Unna",
+        "starts_on": today.isoformat(),
+        "ends_on": (today + timedelta(days=60)).isoformat(),
+        "day0": str((today + timedelta(days=1)).weekday()),
+        "start0": "09:00",
+        "end0": "12:30",
+    }
+    created = await b.post("/admin/courses/new", form)
+    assert created.status_code == 303
+    cid = int(created.headers["location"].split("/")[-1].split("?")[0])
+    await b.get(f"/admin/courses/{cid}")
+    enrolled = await b.post(f"/admin/courses/{cid}/enrol", {"participant": str(person.id)})
+    assert enrolled.status_code == 303
+    assert await _count(sessions, OutboxMessage, OutboxMessage.template == "course.reminder") >= 1
+    twice = await b.post(f"/admin/courses/{cid}/enrol", {"participant": str(person.id)})
+    assert twice.status_code == 400
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    marked = await b.post(
+        f"/admin/courses/{cid}/exceptions", {"date": tomorrow, "reason": "holiday"}
+    )
+    assert marked.status_code == 303
+    assert (
+        await _count(
+            sessions,
+            OutboxMessage,
+            OutboxMessage.template == "course.reminder",
+            OutboxMessage.state == "pending",
+        )
+        == 0
+    )
+    left = await b.post(f"/admin/courses/{cid}/leave", {"participant": str(person.id)})
+    assert left.status_code == 303
+    assert await _count(sessions, Enrolment) == 0
+
+
+# ---------------------------------------------------------------- dashboard and inbox
+
+
+async def test_dashboard_shows_answers_and_unreachable_people(
+    browser, staff, make_participant, make_appointment, bind_chat
+):
+    coach = await staff()
+    amina = await make_participant(display_name="Amina", accepted=True, coach_id=coach.id)
+    await bind_chat(amina, 7001)
+    farid = await make_participant(display_name="Farid", coach_id=coach.id)
+    soon = datetime.now(BERLIN).replace(hour=23, minute=0, second=0, microsecond=0)
+    tomorrow_noon = (datetime.now(BERLIN) + timedelta(days=1)).replace(hour=12, minute=0)
+    if soon <= datetime.now(BERLIN):
+        soon = tomorrow_noon
+    await make_appointment(amina, starts_at=tomorrow_noon, response="confirmed")
+    await make_appointment(farid, starts_at=tomorrow_noon + timedelta(hours=2))
+    b = browser()
+    await b.login(coach.email, PASSWORD)
+    page = await b.get("/admin/")
+    text = page.text
+    tomorrow_part = text[text.index('id="tomorrow"') : text.index('id="unconfirmed"')]
+    assert "Amina" in tomorrow_part and "✅" in tomorrow_part
+    unreachable = text[text.index('id="unreachable"') : text.index('id="handovers"')]
+    assert "Farid" in unreachable and "Amina" not in unreachable
+    assert "<svg" in text and "<rect" in text
+
+
+async def test_inbox_shows_notices_in_the_coachs_language_and_marks_them_read(
+    browser, staff, make_participant, make_appointment, sessions
+):
+    coach = await staff(locale="de")
+    person = await make_participant(display_name="Hevin", accepted=True, coach_id=coach.id)
+    appointment = await make_appointment(person, response="confirmed")
+    async with sessions.begin() as session:
+        session.add(
+            OutboxMessage(
+                staff_id=coach.id,
+                template="appointment.answer",
+                subject_type="appointment",
+                subject_id=appointment.id,
+                params={"response": "confirmed"},
+                state="inbox",
+            )
+        )
+    b = browser()
+    await b.login(coach.email, PASSWORD)
+    page = await b.get("/admin/inbox")
+    assert "Hevin" in page.text and "neu" in page.text
+    async with sessions() as session:
+        row = await session.scalar(select(OutboxMessage))
+    assert row.state == "read"
+    again = await b.get("/admin/inbox")
+    assert "Hevin" in again.text and '<span class="badge">' not in again.text
