@@ -118,7 +118,7 @@ async def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from bot.app import prepare_database, serve
-    from bot.demo import ADMIN_EMAIL, ADMIN_PASSWORD, seed_demo
+    from bot.demo import ADMIN_EMAIL, ADMIN_PASSWORD, COACH_EMAIL, COACH_PASSWORD, seed_demo
     from bot.features.onboarding.invites import create_invite
     from storage.db import make_sessionmaker
     from storage.models import Participant
@@ -157,7 +157,9 @@ async def _demo(settings: Settings, args: argparse.Namespace) -> int:
     for name, invite in invites:
         print(f"  {name:8} {invite.web_link(url)}")
         print(f"  {'':8} or type in the chat: /start {invite.token}")
-    print(f"Staff API login: {ADMIN_EMAIL} / {ADMIN_PASSWORD}")
+    print(f"Staff web: {url}/admin")
+    print(f"  admin: {ADMIN_EMAIL} / {ADMIN_PASSWORD}")
+    print(f"  coach: {COACH_EMAIL} / {COACH_PASSWORD} (sees only her own participants)")
     print("Stop with Ctrl+C.", flush=True)
     await serve(settings)
     return 0

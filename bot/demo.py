@@ -35,6 +35,8 @@ KREISHAUS = "Kreishaus Unna, Friedrich-Ebert-Straße 17, 59425 Unna"
 VHS = "VHS Unna, Lindenplatz 1, 59423 Unna"
 ADMIN_EMAIL = "admin@wegweiser.example"
 ADMIN_PASSWORD = "demo-admin-password"  # demo only; `wegweiser admin create` for real use
+COACH_EMAIL = "m.hoffmann@wegweiser.example"
+COACH_PASSWORD = "demo-coach-password"  # demo only
 
 # (name, module, coach index) — first names only, as the service stores.
 PARTICIPANTS = (
@@ -61,9 +63,15 @@ async def seed_demo(session: AsyncSession, *, now: datetime, tz: ZoneInfo) -> bo
         password=ADMIN_PASSWORD,
     )
     coaches = [
-        await create_staff(session, email=email, display_name=name, role="coach", password=None)
+        await create_staff(
+            session,
+            email=email,
+            display_name=name,
+            role="coach",
+            password=COACH_PASSWORD if email == COACH_EMAIL else None,
+        )
         for email, name in (
-            ("m.hoffmann@wegweiser.example", "Miriam Hoffmann"),
+            (COACH_EMAIL, "Miriam Hoffmann"),
             ("y.demir@wegweiser.example", "Yusuf Demir"),
             ("a.becker@wegweiser.example", "Anna Becker"),
         )

@@ -84,13 +84,28 @@ async def create_staff(
     return user
 
 
-async def authenticate(session: AsyncSession, *, email: str, password: str) -> StaffUser | None:
-    """The active staff user with these credentials, or None (checked off the event loop)."""
+async def login_candidate(session: AsyncSession, *, email: str) -> tuple[int | None, str]:
+    """The id and password hash to check for an e-mail address; for an unknown or inactive
+    account (None, a dummy hash), so both take as long as a wrong password."""
     user = await find_staff_by_email(session, email=email.strip()[:254])
-    stored = user.password_hash if user and user.active and user.password_hash else _DUMMY_HASH
+    if user is None or not user.active or not user.password_hash:
+        return None, _DUMMY_HASH
+    return user.id, user.password_hash
+
+
+async def check_password(candidate: tuple[int | None, str], password: str) -> int | None:
+    """The staff id if the password matches the candidate's hash, else None. Needs no
+    database connection, so none is held during the ~100 ms check."""
+    staff_id, stored = candidate
     if len(password) > MAX_PASSWORD or not await _verify(stored, password):
         return None
-    return user if stored is not _DUMMY_HASH else None
+    return staff_id
+
+
+async def authenticate(session: AsyncSession, *, email: str, password: str) -> StaffUser | None:
+    """The active staff user with these credentials, or None (checked off the event loop)."""
+    staff_id = await check_password(await login_candidate(session, email=email), password)
+    return await session.get(StaffUser, staff_id) if staff_id is not None else None
 
 
 async def change_password(
