@@ -7,7 +7,7 @@ import asyncio
 import getpass
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from bot.settings import ConfigError, Settings, load_settings
@@ -100,6 +100,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     load.add_argument("--dry-run", action="store_true", help="check only; import nothing")
     load.set_defaults(func=_participants_import)
+
+    commands.add_parser(
+        "report", help="outcomes per module and in total (reached, supported at the end, ...)"
+    ).set_defaults(func=_report)
 
     invite = commands.add_parser("invite", help="make a one-time invite link for a participant")
     invite.add_argument("participant", type=int, help="participant id")
@@ -283,6 +287,43 @@ async def _participants_import(settings: Settings, args: argparse.Namespace) -> 
         return 1
     verb = "would import" if args.dry_run else "imported"
     print(f"{verb} {len(result.created)} participants")
+    return 0
+
+
+async def _report(settings: Settings, _args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from bot.app import prepare_database
+    from bot.features.roster import OUTCOMES
+    from bot.i18n import A_, admin_translator
+    from storage.db import make_sessionmaker
+    from storage.models import Module
+    from storage.overview import outcome_counts
+
+    engine = await prepare_database(settings)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            counts = await outcome_counts(session)
+            modules = list(await session.scalars(select(Module).order_by(Module.id)))
+    finally:
+        await engine.dispose()
+    t = admin_translator("de")
+    columns: list[tuple[str, Mapping[str, int]]] = [
+        (m.code, counts.get(m.id, {})) for m in modules
+    ]
+    if counts.get(None):
+        columns.append(("-", counts[None]))
+    labels = {
+        "reached": t.gettext(A_("Reached")),
+        "supported_at_end": t.gettext(A_("Still supported at the end")),
+        **{key: "  " + t.gettext(label) for key, label in OUTCOMES.items()},
+    }
+    width = max(len(label) for label in labels.values())
+    print(" " * width + "".join(f"{code[:12]:>13}" for code, _ in columns) + f"{'total':>8}")
+    for key, label in labels.items():
+        values = [c.get(key, 0) for _, c in columns]
+        cells = "".join(f"{v:>13}" for v in values)
+        print(f"{label:<{width}}{cells}{sum(values):>8}")
     return 0
 
 

@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     telegram_paid_broadcast: bool = False
     telegram_paid_per_second: float = Field(default=1000.0, gt=0, le=100_000)
     coach_digest_time: str = "07:30"
+    # When coaches answer messages: outside these, a participant is told when to expect one.
+    office_hours: str = "08:00-16:00"
+    office_days: str = "0,1,2,3,4"  # 0 = Monday
     unconfirmed_escalation_hours: int = Field(default=24, ge=1, le=24 * 7)
     outbox_retention_days: int = Field(default=30, ge=1, le=3650)
 
@@ -174,6 +177,30 @@ class Settings(BaseSettings):
         if value:
             parse_quiet_hours(value)
         return value
+
+    @field_validator("office_hours")
+    @classmethod
+    def _office_shape(cls, value: str) -> str:
+        """Two times, "08:00-16:00"."""
+        start, end = parse_quiet_hours(value)
+        if not start < end:
+            raise ValueError("the office must open before it closes, e.g. 08:00-16:00")
+        return value
+
+    @field_validator("office_days")
+    @classmethod
+    def _days_shape(cls, value: str) -> str:
+        """Weekday numbers, "0,1,2,3,4" (0 = Monday)."""
+        days = [part.strip() for part in value.split(",") if part.strip()]
+        if not days or not all(d.isdigit() and int(d) <= 6 for d in days):
+            raise ValueError("use weekday numbers 0-6 separated by commas, e.g. 0,1,2,3,4")
+        return value
+
+    @property
+    def office(self) -> tuple[set[int], time, time]:
+        """Office days (0 = Monday) and hours, local time."""
+        start, end = parse_quiet_hours(self.office_hours)
+        return {int(d) for d in self.office_days.split(",") if d.strip()}, start, end
 
     @field_validator("coach_digest_time")
     @classmethod

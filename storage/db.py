@@ -27,7 +27,10 @@ def make_engine(database_url: str) -> AsyncEngine:
         # Every Session ends its transaction itself (commit, rollback or close), so the
         # pool's extra ROLLBACK on return is a wasted round trip to SQLite's thread.
         engine = create_async_engine(
-            database_url, connect_args={"timeout": 30}, pool_reset_on_return=None
+            database_url,
+            connect_args={"timeout": 30},
+            pool_reset_on_return=None,
+            hide_parameters=True,
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -41,7 +44,8 @@ def make_engine(database_url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(database_url, pool_pre_ping=True)
+    # hide_parameters: an error message never prints a query's values (names, texts).
+    return create_async_engine(database_url, pool_pre_ping=True, hide_parameters=True)
 
 
 def dialect_insert(session: AsyncSession) -> Callable[..., Any]:

@@ -105,6 +105,12 @@ class Participant(Base):
     broadcasts_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The planned last day (staff set it for a person, a module or a cohort); on that day
+    # the person is told what happens now and asked about the hand-over to KIM.
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    # Where the person went at the programme's end (one of bot.features.outcomes.OUTCOMES);
+    # kept after an erasure, as an anonymous count.
+    outcome: Mapped[str | None] = mapped_column(String(20))
 
     coach: Mapped[StaffUser | None] = relationship(lazy="joined")
     identities: Mapped[list[ChannelIdentity]] = relationship(
@@ -374,6 +380,26 @@ class DeliveryCount(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class ContentNode(Base):
+    """An entry of the staff-edited "what comes next" tree; its texts are ContentEntry rows
+    (one per language, German is the source), its contact is the same in every language."""
+
+    __tablename__ = "content_nodes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("content_nodes.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    contact_address: Mapped[str | None] = mapped_column(String(300))
+    contact_hours: Mapped[str | None] = mapped_column(String(200))
+    # Shows "ask a person": the participant writes to their coach from here.
+    ask_person: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class ContentEntry(Base):
     """One language version of an editable text, e.g. an FAQ answer."""
 
@@ -397,11 +423,33 @@ class HandoverRequest(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
-    consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(12), default="open")  # open | done | withdrawn
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # open -> done (staff handed over) | withdrawn (by the person); "declined": they said no
+    status: Mapped[str] = mapped_column(String(12), default="open")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CoachMessage(Base):
+    """A message between a participant and their coach ("contact my coach"); the only
+    place free text of a conversation is kept. Erased with the person."""
+
+    __tablename__ = "coach_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    direction: Mapped[str] = mapped_column(String(3))  # "in" from the participant, "out" back
+    body: Mapped[str] = mapped_column(Text)
+    # The message this one answers (a coach's reply to a question).
+    reply_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("coach_messages.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditEntry(Base):

@@ -237,3 +237,36 @@ async def audit_entries(
         query = query.where(AuditEntry.object_id == object_id)
     query = query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).offset(offset).limit(limit)
     return list(await session.scalars(query))
+
+
+async def outcome_counts(
+    session: AsyncSession, *, coach_id: int | None = None
+) -> dict[int | None, Counter[str]]:
+    """Per module (None: no module): "reached" (everyone ever enrolled, erased people
+    included), "supported_at_end" (an outcome was recorded) and one count per outcome."""
+    query = select(Participant.module_id, Participant.outcome)
+    if coach_id is not None:
+        query = query.where(Participant.coach_id == coach_id)
+    counts: dict[int | None, Counter[str]] = {}
+    for module_id, outcome in await session.execute(query):
+        counter = counts.setdefault(module_id, Counter())
+        counter["reached"] += 1
+        if outcome:
+            counter["supported_at_end"] += 1
+            counter[outcome] += 1
+    return counts
+
+
+async def handover_requests(
+    session: AsyncSession, *, coach_id: int | None, limit: int = 200
+) -> list[tuple[HandoverRequest, Participant]]:
+    """Hand-over requests with consent (open first, then the latest handled ones)."""
+    query = (
+        select(HandoverRequest, Participant)
+        .join(Participant, Participant.id == HandoverRequest.participant_id)
+        .where(HandoverRequest.status.in_(("open", "done", "withdrawn")))
+        .order_by(HandoverRequest.status != "open", HandoverRequest.created_at.desc())
+        .limit(limit)
+    )
+    rows = await session.execute(_scoped(query, coach_id))
+    return [(r, p) for r, p in rows.unique().all()]

@@ -4,6 +4,7 @@ invite letters, appointments, courses, inbox and audit log."""
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -444,11 +445,24 @@ async def test_plan_move_and_cancel_an_appointment(browser, staff, make_particip
     assert pending == 0
 
 
-async def test_courses_enrol_leave_and_exceptions(browser, staff, make_participant, sessions):
+async def test_courses_enrol_leave_and_exceptions(
+    settings, sessions, router, staff, make_participant
+):
     coach = await staff()
     person = await make_participant(display_name="Samira", accepted=True, coach_id=coach.id)
-    b = browser()
-    await b.login(coach.email, PASSWORD)
+    # Without quiet hours, tomorrow's session always has a reminder still ahead (2 h before),
+    # whatever the time of the run.
+    awake = settings.model_copy(update={"quiet_hours": ""})
+    async with serve_app(create_app(awake, sessions, router)) as url:
+        b = AdminBrowser(url)
+        try:
+            await b.login(coach.email, PASSWORD)
+            await _courses_flow(b, person, sessions)
+        finally:
+            await b.close()
+
+
+async def _courses_flow(b, person, sessions):
     await b.get("/admin/courses/new")
     today = datetime.now(BERLIN).date()
     form = {
@@ -542,3 +556,137 @@ async def test_inbox_shows_notices_in_the_coachs_language_and_marks_them_read(
     assert row.state == "read"
     again = await b.get("/admin/inbox")
     assert "Hevin" in again.text and '<span class="badge">' not in again.text
+
+
+# ---------------------------------------------------------------- data protection
+
+
+async def test_staff_export_and_erase_a_participant(
+    browser, staff, make_participant, make_appointment, bind_chat, sessions
+):
+    coach, other = await staff(), await staff()
+    person = await make_participant(display_name="Hevin", locale="ku", coach_id=coach.id)
+    await bind_chat(person, 7401)
+    await make_appointment(person, response="declined", response_note="exam at school")
+    b = browser()
+    await b.login(coach.email, PASSWORD)
+    page = await b.get(f"/admin/participants/{person.id}/export")
+    assert page.status_code == 200 and "exam at school" in page.text
+    download = await b.get(f"/admin/participants/{person.id}/export?format=json")
+    data = download.json()
+    assert data["participant"]["name"] == "Hevin"
+    assert data["appointments"][0]["reason"] == "exam at school"
+    assert data["chats"] == [
+        {
+            "channel": "telegram",
+            "connected_at": data["chats"][0]["connected_at"],
+            "blocked_at": None,
+        }
+    ]
+    # Another coach can neither read nor erase it.
+    nosy = browser()
+    await nosy.login(other.email, PASSWORD)
+    assert (await nosy.get(f"/admin/participants/{person.id}/export")).status_code == 404
+    await nosy.get("/admin/")
+    assert (
+        await nosy.post(f"/admin/participants/{person.id}/erase", {"confirm": "yes"})
+    ).status_code == 404
+    # Without the tick nothing happens; with it everything goes.
+    await b.get(f"/admin/participants/{person.id}")
+    unticked = await b.post(f"/admin/participants/{person.id}/erase")
+    assert unticked.status_code == 400
+    erased = await b.post(f"/admin/participants/{person.id}/erase", {"confirm": "yes"})
+    assert erased.status_code == 303
+    async with sessions() as session:
+        row = await session.get(Participant, person.id)
+        assert row.status == "deleted" and row.display_name == ""
+        assert await _count(sessions, Appointment) == 0
+        actions = (await session.scalars(select(AuditEntry.action))).all()
+    assert "participant.exported" in actions and "participant.erased" in actions
+    assert "Hevin" not in (await b.get("/admin/participants")).text
+
+
+# ---------------------------------------------------------------- programme end and report
+
+
+async def test_demo_data_reproduces_the_press_release_figures(browser, sessions, settings):
+    from bot.demo import ADMIN_EMAIL, ADMIN_PASSWORD, seed_demo
+    from storage.types import utcnow
+
+    async with sessions.begin() as session:
+        assert await seed_demo(session, now=utcnow(), tz=settings.tz)
+    b = browser()
+    await b.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+    page = await b.get("/admin/report")
+    totals = dict(re.findall(r'data-total="(\w+)"><strong>(\d+)</strong>', page.text))
+    assert totals == {
+        "reached": "200",
+        "supported_at_end": "90",
+        "german_course": "20",
+        "apprenticeship": "20",
+        "employment": "25",
+        "school": "2",
+        "internship": "5",
+        "other": "10",
+        "unknown": "8",
+    }
+    assert "Zum Projektende noch betreut" in page.text
+
+
+async def test_programme_end_for_a_module_and_the_handover_list(
+    browser, staff, make_participant, sessions, settings
+):
+    from bot.features.handover import end_due
+    from bot.plumbing.routes import JobContext
+    from storage.models import HandoverRequest
+    from storage.types import utcnow
+
+    coach = await staff(display_name="Yusuf Demir")
+    async with sessions.begin() as session:
+        session.add_all(
+            [Module(code="coaching", name_de="Coaching"), Module(code="pfaff", name_de="PfaFF")]
+        )
+    async with sessions() as session:
+        modules = {m.code: m.id for m in await session.scalars(select(Module))}
+    farid = await make_participant(
+        display_name="Farid",
+        locale="fa",
+        accepted=True,
+        coach_id=coach.id,
+        module_id=modules["coaching"],
+    )
+    amina = await make_participant(
+        display_name="Amina",
+        locale="ar",
+        accepted=True,
+        coach_id=coach.id,
+        module_id=modules["pfaff"],
+    )
+    b = browser()
+    await b.login(coach.email, PASSWORD)
+    await b.get("/admin/programme-end")
+    today = datetime.now(BERLIN).date().isoformat()
+    planned = await b.post(
+        "/admin/programme-end", {"module": str(modules["coaching"]), "ends_on": today}
+    )
+    assert planned.status_code == 200 and 'id="planned"' in planned.text
+    ended = await end_due(JobContext(sessions=sessions, settings=settings, now=utcnow()))
+    assert ended == 1  # PfaFF runs longer
+    async with sessions() as session:
+        assert (await session.get(Participant, farid.id)).status == "ended"
+        assert (await session.get(Participant, amina.id)).status == "active"
+        session.add(HandoverRequest(participant_id=farid.id, consent_at=utcnow(), status="open"))
+        await session.commit()
+    page = await b.get("/admin/handovers")
+    assert "Farid" in page.text and "Yusuf Demir" in page.text and "Coaching" in page.text
+    request_id = int(re.search(r'data-request="(\d+)"', page.text).group(1))
+    done = await b.post(f"/admin/handovers/{request_id}/done")
+    assert done.status_code == 303
+    async with sessions() as session:
+        assert (await session.get(HandoverRequest, request_id)).status == "done"
+    outcome = await b.post(
+        f"/admin/participants/{farid.id}/outcome", {"outcome": "apprenticeship"}
+    )
+    assert outcome.status_code == 303
+    async with sessions() as session:
+        assert (await session.get(Participant, farid.id)).outcome == "apprenticeship"

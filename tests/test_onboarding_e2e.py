@@ -178,8 +178,12 @@ async def test_help_and_language_work_at_any_time(
         "/menu",
         "/appointments",
         "/courses",
+        "/write",
+        "/next",
         "/language",
+        "/handover",
         "/privacy",
+        "/delete",
         "/stop",
         "/help",
     ]

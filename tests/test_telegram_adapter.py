@@ -163,7 +163,19 @@ async def test_commands_are_published_per_language(telegram, code):
     commands = telegram.fake.commands
     key = next(k for k in commands if k[1] == code)
     names = [c["command"] for c in commands[key]]
-    assert names == ["menu", "appointments", "courses", "language", "privacy", "stop", "help"]
+    assert names == [
+        "menu",
+        "appointments",
+        "courses",
+        "write",
+        "next",
+        "language",
+        "handover",
+        "privacy",
+        "delete",
+        "stop",
+        "help",
+    ]
     assert commands[key][0]["description"] == tr(code, "Main menu")
 
 

@@ -144,6 +144,9 @@ class WebChat:
         self._append(transcript, await self.router.handle(incoming), pressed=pressed)
 
     def _append(self, transcript: Transcript, replies: list[Reply], pressed: Entry | None) -> None:
+        if any(reply.forget for reply in replies):
+            transcript.entries.clear()  # the person erased their data: nothing stays here
+            pressed = None
         for reply in replies:
             if reply.edit and pressed is not None and pressed.reply is not None:
                 pressed.text, pressed.reply = reply.text, reply

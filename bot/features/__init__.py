@@ -5,7 +5,18 @@ Features never import each other: what two of them need lives in `bot.plumbing`.
 
 from __future__ import annotations
 
-from bot.features import appointments, broadcasts, courses, home, onboarding, privacy, staff
+from bot.features import (
+    appointments,
+    broadcasts,
+    contact,
+    courses,
+    handover,
+    home,
+    next_steps,
+    onboarding,
+    privacy,
+    staff,
+)
 from bot.plumbing.routes import Feature
 
 # Order matters only for the main menu's buttons within a row and for duplicate checks.
@@ -17,6 +28,9 @@ FEATURES: tuple[Feature, ...] = (
     privacy.FEATURE,
     staff.FEATURE,
     broadcasts.FEATURE,
+    handover.FEATURE,
+    contact.FEATURE,
+    next_steps.FEATURE,
 )
 
 # What a chat sees when it asks for something it may not use yet.

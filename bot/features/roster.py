@@ -10,7 +10,6 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -172,19 +171,34 @@ async def update_participant(
     return participant
 
 
-async def end_participant(
-    session: AsyncSession, *, actor: StaffUser, participant_id: int, now: datetime
+# Where people went at the programme's end, as the programme reports it.
+OUTCOMES = {
+    "german_course": A_("German course"),
+    "apprenticeship": A_("Apprenticeship"),
+    "employment": A_("Employment subject to social insurance"),
+    "school": A_("Course for a school-leaving certificate"),
+    "internship": A_("Internship or further training"),
+    "other": A_("Other"),
+    "unknown": A_("Unknown"),
+}
+
+
+async def set_outcome(
+    session: AsyncSession, *, actor: StaffUser, participant_id: int, outcome: str | None
 ) -> Participant:
-    """Mark a participant's programme as ended: no more reminders or broadcasts."""
+    """Record where a participant went (or clear it); kept as an anonymous count."""
     participant = await own_participant(session, actor=actor, participant_id=participant_id)
-    if participant.status == "active":
-        participant.status, participant.ended_at = "ended", now
+    if outcome is not None and outcome not in OUTCOMES:
+        raise UserError(A_("Choose one of the listed outcomes."))
+    if participant.outcome != outcome:
+        participant.outcome = outcome
         await audit.record(
             session,
             actor=f"staff:{actor.id}",
-            action="participant.ended",
+            action="participant.outcome",
             object_type="participant",
             object_id=participant.id,
+            detail={"outcome": outcome},
         )
     return participant
 

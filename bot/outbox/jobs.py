@@ -16,6 +16,7 @@ from bot.outbox.dispatcher import Dispatcher
 from bot.plumbing.routes import Job, JobContext, Routes
 from bot.settings import Settings
 from storage.outbox import prune
+from storage.staff import prune_web_sessions
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -76,10 +77,13 @@ def _retention(
     sessions: async_sessionmaker[AsyncSession], settings: Settings
 ) -> Callable[[], Awaitable[int]]:
     async def run() -> int:
-        """Prune finished rows after OUTBOX_RETENTION_DAYS; their counts are kept."""
-        before = utcnow() - timedelta(days=settings.outbox_retention_days)
+        """Prune finished rows after OUTBOX_RETENTION_DAYS (their counts are kept) and
+        expired staff logins."""
+        now = utcnow()
+        before = now - timedelta(days=settings.outbox_retention_days)
         async with sessions.begin() as session:
-            return await prune(session, before=before)
+            pruned = await prune(session, before=before)
+            return pruned + await prune_web_sessions(session, now=now)
 
     return run
 

@@ -64,3 +64,5 @@ class Reply:
     toast: str | None = None
     lang: str = "en"
     rtl: bool = False
+    # The person erased their data: a channel that keeps a transcript forgets it now.
+    forget: bool = False

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from bot.plumbing.routes import Routes
 from bot.settings import Settings
-from bot.web.admin import courses, overview, people
+from bot.web.admin import content, courses, overview, people, programme
 from bot.web.admin.site import AdminSite
 
 GET, POST, BOTH = ["GET"], ["POST"], ["GET", "POST"]
@@ -35,14 +35,24 @@ def admin_app(
         Route("/language", page(overview.language), methods=POST),
         Route("/", page(overview.dashboard), methods=GET),
         Route("/inbox", page(overview.inbox), methods=GET),
+        Route("/messages/{mid:int}/answer", page(overview.answer_message), methods=POST),
         Route("/audit", page(overview.audit_log, admin_only=True), methods=GET),
         Route("/participants", page(people.participant_list), methods=GET),
-        Route("/participants.csv", page(people.participant_export), methods=GET),
+        Route("/participants.csv", page(people.participants_csv), methods=GET),
         Route("/participants/new", page(people.participant_new), methods=BOTH),
         Route("/participants/import", page(people.participant_import), methods=BOTH),
         Route("/participants/{pid:int}", page(people.participant_detail), methods=GET),
         Route("/participants/{pid:int}/edit", page(people.participant_edit), methods=BOTH),
-        Route("/participants/{pid:int}/end", page(people.participant_end), methods=POST),
+        Route("/participants/{pid:int}/end", page(programme.plan_end_one), methods=POST),
+        Route("/participants/{pid:int}/outcome", page(programme.record_outcome), methods=POST),
+        Route("/programme-end", page(programme.programme_end), methods=BOTH),
+        Route("/handovers", page(programme.handovers), methods=GET),
+        Route("/handovers/{hid:int}/done", page(programme.handover_done), methods=POST),
+        Route("/report", page(programme.report), methods=GET),
+        Route("/content", page(content.content_list), methods=GET),
+        Route("/content/{nid:int}", page(content.content_edit, admin_only=True), methods=BOTH),
+        Route("/participants/{pid:int}/export", page(people.participant_export), methods=GET),
+        Route("/participants/{pid:int}/erase", page(people.participant_erase), methods=POST),
         Route("/participants/{pid:int}/invite", page(people.invite_letter), methods=POST),
         Route("/participants/{pid:int}/revoke", page(people.invite_revoke), methods=POST),
         Route("/participants/{pid:int}/appointments", page(people.appointment_plan), methods=POST),

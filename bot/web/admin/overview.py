@@ -10,6 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from bot.features.contact import QUESTION, answer_participant
 from bot.features.staff.accounts import change_password, check_password, login_candidate
 from bot.i18n import A_, ADMIN_LANGUAGES
 from bot.outbox.render import render_outbox
@@ -209,10 +210,36 @@ async def inbox(ctx: Ctx) -> Response:
             ctx.session, row, routes=ctx.site.routes, tz=ctx.settings.tz, now=ctx.now
         )
         text = rendered.reply.text if rendered.reply else None
-        items.append({"row": row, "text": text, "new": row.state == "inbox"})
+        # A participant's message can be answered right here.
+        answerable = text is not None and row.template == QUESTION and row.subject_id
+        items.append(
+            {
+                "row": row,
+                "text": text,
+                "new": row.state == "inbox",
+                "message_id": row.subject_id if answerable else None,
+            }
+        )
         if row.state == "inbox":
             row.state = "read"
     return ctx.render("inbox.html", items=items)
+
+
+async def answer_message(ctx: Ctx) -> Response:
+    """A coach answers a participant's message from the inbox; it reaches their chat."""
+    message_id = int(ctx.request.path_params["mid"])
+    _, error = await ctx.attempt(
+        lambda: answer_participant(
+            ctx.session,
+            actor=ctx.login.staff,
+            message_id=message_id,
+            text=ctx.field("text"),
+            now=ctx.now,
+        )
+    )
+    if error:
+        return ctx.render("error.html", status=400, message=error)
+    return ctx.redirect("/admin/inbox", "answered")
 
 
 async def audit_log(ctx: Ctx) -> Response:

@@ -9,7 +9,7 @@ from typing import Any
 
 import segno
 from sqlalchemy import select
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from bot.features.appointments.planning import (
     cancel_appointment,
@@ -18,10 +18,11 @@ from bot.features.appointments.planning import (
 )
 from bot.features.onboarding.invites import create_invite, revoke_invites
 from bot.features.onboarding.letter import letter_texts
+from bot.features.privacy import erase_participant, export_participant
 from bot.features.roster import (
     COLUMNS,
+    OUTCOMES,
     create_participant,
-    end_participant,
     import_participants,
     own_participant,
     update_participant,
@@ -103,7 +104,7 @@ async def participant_list(ctx: Ctx) -> Response:
     )
 
 
-async def participant_export(ctx: Ctx) -> Response:
+async def participants_csv(ctx: Ctx) -> Response:
     """The filtered list as CSV (the import's columns); the export is audited."""
     people, _ = await search_participants(
         ctx.session,
@@ -250,6 +251,7 @@ async def _detail(
         ],
         invites=await open_invites(ctx.session, participant_id=person.id, now=ctx.now),
         kinds=APPOINTMENT_KINDS,
+        outcomes=OUTCOMES,
         kind_names=KIND_LABELS,
         error=error,
         status=status,
@@ -283,17 +285,50 @@ async def participant_import(ctx: Ctx) -> Response:
     return ctx.render("import.html", columns=COLUMNS, created=result.created)
 
 
-async def participant_end(ctx: Ctx) -> Response:
-    """End a participant's programme (no more reminders or broadcasts)."""
+async def participant_export(ctx: Ctx) -> Response:
+    """Everything stored about one participant (GDPR Art. 15): a readable page, or JSON
+    with ?format=json. The export is audited."""
     participant_id = int(ctx.request.path_params["pid"])
-    _, error = await ctx.attempt(
-        lambda: end_participant(
-            ctx.session, actor=ctx.login.staff, participant_id=participant_id, now=ctx.now
-        )
-    )
-    if error:
+    try:
+        await own_participant(ctx.session, actor=ctx.login.staff, participant_id=participant_id)
+        data = await export_participant(ctx.session, participant_id=participant_id)
+    except UserError:
         return not_found(ctx)
-    return ctx.redirect(f"/admin/participants/{participant_id}", "ended")
+    await audit.record(
+        ctx.session,
+        actor=ctx.audit_actor(),
+        action="participant.exported",
+        object_type="participant",
+        object_id=participant_id,
+    )
+    if ctx.query("format") == "json":
+        return JSONResponse(
+            data,
+            headers={
+                "Content-Disposition": f'attachment; filename="participant-{participant_id}.json"'
+            },
+        )
+    return ctx.render("export.html", data=data, participant_id=participant_id)
+
+
+async def participant_erase(ctx: Ctx) -> Response:
+    """Erase a participant's personal data everywhere (the same action as /delete)."""
+    participant_id = int(ctx.request.path_params["pid"])
+    try:
+        await own_participant(ctx.session, actor=ctx.login.staff, participant_id=participant_id)
+    except UserError:
+        return not_found(ctx)
+    if ctx.field("confirm") != "yes":
+        return await _detail(
+            ctx,
+            participant_id,
+            error=ctx._(A_("Tick the box to confirm the erasure. Nothing was erased.")),
+            status=400,
+        )
+    await erase_participant(
+        ctx.session, participant_id=participant_id, actor=ctx.audit_actor(), now=ctx.now
+    )
+    return ctx.redirect("/admin/participants", "erased")
 
 
 # ---------------------------------------------------------------- invites

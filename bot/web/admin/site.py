@@ -44,7 +44,13 @@ DONE = {
     "left": A_("Taken out of the course. Its reminders stop."),
     "exception": A_("Date marked. Reminders for that day are cancelled."),
     "password": A_("Password changed. Your other logins have ended."),
-    "ended": A_("Programme ended for this participant. No more reminders."),
+    "end_planned": A_(
+        "Last day saved. On that day the person gets the end message and the question "
+        "about KIM; reminders stop."
+    ),
+    "handed_over": A_("Marked as handed over to KIM."),
+    "answered": A_("Answer sent. It reaches the participant in their chat."),
+    "erased": A_("The participant's data is erased. Only anonymous counts remain."),
 }
 
 
