@@ -47,6 +47,9 @@ async def _rows(sessions, template: str) -> list[OutboxMessage]:
 async def test_course_reminders_follow_mute_and_arrive_with_a_mute_button(
     telegram, dispatcher, sessions, quiet_free, make_participant, bind_chat, make_course
 ):
+    # The bot plans the unmuted reminders with its own settings: without quiet hours too,
+    # or a run between 21:00 and 23:00 would move the 2 h reminder into the past.
+    telegram.router.settings = quiet_free
     participant = await make_participant(accepted=True, locale="ti")
     other = await make_participant(accepted=True, locale="de")
     await bind_chat(participant, 9801)
