@@ -109,6 +109,8 @@ class Settings(BaseSettings):
     office_days: str = "0,1,2,3,4"  # 0 = Monday
     unconfirmed_escalation_hours: int = Field(default=24, ge=1, le=24 * 7)
     outbox_retention_days: int = Field(default=30, ge=1, le=3650)
+    # Web chat transcripts and unused chat keys are deleted after this many days.
+    webchat_retention_days: int = Field(default=30, ge=1, le=365)
 
     @field_validator("database_url")
     @classmethod

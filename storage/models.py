@@ -356,6 +356,32 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class WebChatKey(Base):
+    """A web chat key this deployment handed out (by its hash): a key made up elsewhere is
+    refused, by every process."""
+
+    __tablename__ = "webchat_keys"
+
+    chat_id: Mapped[str] = mapped_column(String(41), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class WebChatEntry(Base):
+    """One line of a web chat's transcript (bounded per chat, pruned when old), so the
+    conversation survives a restart and every process shows the same."""
+
+    __tablename__ = "webchat_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(41), index=True)
+    sender: Mapped[str] = mapped_column(String(4))  # "user" | "bot"
+    text: Mapped[str] = mapped_column(Text)
+    # A bot reply's buttons, language, direction and file: {"buttons": [[[label, data]]], ...}
+    reply: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class StoredSecret(Base):
     """A secret the deployment made for itself (e.g. the webhook secret), shared by every
     process through the database."""

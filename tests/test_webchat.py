@@ -9,6 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from bot.channels.webchat import form_token
 from bot.features.onboarding.chat import NOT_CONNECTED, PRIVACY_NOTICE
 from bot.features.onboarding.invites import BAD_CODE
 from bot.plumbing.errors import STALE_BUTTON
@@ -17,12 +18,30 @@ from storage.models import Appointment, ChannelIdentity
 from tests.helpers import tr
 
 
+class ChatClient(httpx.AsyncClient):
+    """A browser on the web chat: its forms carry the page's CSRF token, as the page's
+    forms do (taken from the chat key the browser holds)."""
+
+    async def post(self, url, *, data=None, headers=None, **kwargs):  # type: ignore[override]
+        if url == "/chat" and data is not None and "csrf" not in data:
+            key = None
+            cookie = (headers or {}).get("cookie", "")
+            if cookie.startswith("ww_chat="):
+                key = cookie.split("=", 1)[1]
+            key = key or self.cookies.get("ww_chat")
+            if key is None:
+                await self.get("/chat", headers=headers)
+                key = self.cookies.get("ww_chat")
+            data = {**data, "csrf": form_token(key)}
+        return await super().post(url, data=data, headers=headers, **kwargs)
+
+
 @pytest.fixture
 async def web(settings, sessions, router):
     """An HTTP client on the web app; cookies persist like in a browser."""
     app = create_app(settings, sessions, router)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
+    async with ChatClient(
         transport=transport, base_url="http://testserver", follow_redirects=True
     ) as client:
         yield client
@@ -203,7 +222,7 @@ async def test_a_planted_cookie_is_never_accepted_and_binding_renews_the_key(
     greeting = "Hello! I am Wegweiser, the bot of your programme. Please choose your language."
     assert tr("de", greeting) in page.text  # the transcript moved with the chat
     # The key from before the binding reaches nothing any more.
-    async with httpx.AsyncClient(
+    async with ChatClient(
         transport=httpx.ASGITransport(app=web._transport.app), base_url="http://testserver"
     ) as other:
         page = await other.post(
@@ -216,3 +235,87 @@ async def test_a_planted_cookie_is_never_accepted_and_binding_renews_the_key(
     async with sessions() as session:
         [identity] = (await session.scalars(select(ChannelIdentity))).all()
     assert identity.external_id not in (issued, renewed)  # storage keeps only a hash
+
+
+async def test_a_post_without_the_pages_token_changes_nothing(
+    web, sessions, make_participant, make_invite
+):
+    """Another site cannot make a visitor's browser redeem an invite or press a button."""
+    participant = await make_participant(display_name="Amina")
+    invite = await make_invite(participant)
+    await web.get("/chat")
+    for forged in ({"start": invite.token, "csrf": ""}, {"start": invite.token, "csrf": "0" * 32}):
+        page = await web.post("/chat", data=forged)  # the token given: no page's own
+        assert page.status_code == 200
+    missing = await httpx.AsyncClient.post(web, "/chat", data={"start": invite.token})
+    assert missing.status_code == 200
+    async with sessions() as session:
+        assert await session.scalar(select(ChannelIdentity)) is None
+    assert bot_entries((await web.get("/chat")).text) == []
+
+
+async def test_the_transcript_survives_a_restart(settings, sessions, router, make_participant):
+    """A new app (another process, or after a restart) shows the same conversation."""
+    participant = await make_participant(accepted=True, locale="uk", display_name="Olena")
+    first = create_app(settings, sessions, router)
+    async with ChatClient(
+        transport=httpx.ASGITransport(app=first),
+        base_url="http://testserver",
+        follow_redirects=True,
+    ) as browser:
+        await browser.post("/chat", data={"text": "/help"})
+        key = browser.cookies.get("ww_chat")
+    second = create_app(settings, sessions, router)
+    async with ChatClient(
+        transport=httpx.ASGITransport(app=second),
+        base_url="http://testserver",
+        follow_redirects=True,
+    ) as again:
+        page = await again.get("/chat", headers={"cookie": f"ww_chat={key}"})
+        assert again.cookies.get("ww_chat") in (None, key)  # the key is still accepted
+        assert "/help" in page.text and len(bot_entries(page.text)) == 1
+    assert participant.id
+
+
+async def test_wrong_codes_are_throttled_per_address_not_only_per_cookie(
+    settings, sessions, router
+):
+    from bot.features.onboarding.chat import TOO_MANY_CODES
+
+    app = create_app(settings, sessions, router)
+    last = ""
+    for attempt in range(21):  # every attempt with a fresh cookie, from one address
+        async with ChatClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://testserver",
+            follow_redirects=True,
+        ) as fresh:
+            page = await fresh.post(
+                "/chat",
+                data={"start": f"wrong-code-{attempt:02d}-xxxxxxxxxxxxxxxxxxx"},
+                headers={"accept-language": "de"},
+            )
+            last = page.text
+    assert tr("de", TOO_MANY_CODES).split("\n")[0] in last
+
+
+async def test_delete_in_the_web_chat_forgets_the_transcript(
+    web, sessions, make_participant, make_invite
+):
+    from bot.features.privacy import DELETED
+
+    participant = await make_participant(accepted=True, locale="fr", display_name="Samira")
+    invite = await make_invite(participant)
+    await web.post("/chat", data={"text": f"/start {invite.token}"})
+    page = await web.post("/chat", data={"text": "/privacy"})
+    assert "Samira" in page.text
+    page = await web.post("/chat", data={"text": "/delete"})
+    page = await web.post("/chat", data={"cb": "pv:dy", "entry": entry_with(page.text, "pv:dy")})
+    assert tr("fr", DELETED).split("\n")[0] in page.text
+    assert "Samira" not in page.text and "/privacy" not in page.text
+    assert len(bot_entries(page.text)) == 1
+    async with sessions() as session:
+        from storage.models import WebChatEntry
+
+        texts = (await session.scalars(select(WebChatEntry.text))).all()
+    assert all("Samira" not in text for text in texts)

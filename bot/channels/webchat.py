@@ -1,29 +1,32 @@
 """Web chat adapter: the same flows in a browser page, one transcript per browser.
 
-The browser holds a random chat key in a cookie; storage sees only its SHA-256, and the
-transcript lives in memory (bounded), so nothing of the conversation is written to disk.
+The browser holds a random chat key in a cookie; storage sees only its SHA-256. The keys
+handed out and each chat's transcript are stored (bounded per chat, pruned after
+WEBCHAT_RETENTION_DAYS), so a chat survives a restart and works with several processes.
+Nothing of the conversation is written to a log.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
-import itertools
 import secrets
-from collections import OrderedDict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from sqlalchemy import update
 
 from bot.plumbing.delivery import Outcome, Status
-from bot.plumbing.messages import Incoming, Reply
+from bot.plumbing.messages import Button, Document, Incoming, Reply
 from bot.plumbing.router import Router
+from storage import webchat as store
 from storage.identities import find_identity
-from storage.models import ChannelIdentity
+from storage.models import ChannelIdentity, WebChatEntry
+from storage.types import utcnow
 
 COOKIE = "ww_chat"
 CHANNEL = "web"
-MAX_CHATS = 2000  # transcripts kept in memory; the oldest chat is forgotten first
-MAX_ENTRIES = 40  # entries per transcript
+MAX_ENTRIES = 40  # entries kept per chat
 
 
 @dataclass
@@ -40,7 +43,7 @@ class Entry:
 class Transcript:
     """What a browser sees: the last entries of its conversation."""
 
-    entries: deque[Entry] = field(default_factory=lambda: deque(maxlen=MAX_ENTRIES))
+    entries: list[Entry] = field(default_factory=list)
 
     @property
     def lang(self) -> str:
@@ -55,9 +58,55 @@ class Transcript:
         return replies[-1].rtl if replies else False
 
 
+def _stored(reply: Reply) -> dict[str, Any]:
+    """What the transcript keeps of a reply: buttons, language, direction, file."""
+    document = reply.document
+    return {
+        "buttons": [[[b.label, b.data] for b in row] for row in reply.buttons],
+        "lang": reply.lang,
+        "rtl": reply.rtl,
+        "document": (
+            {
+                "filename": document.filename,
+                "mime_type": document.mime_type,
+                "content": base64.b64encode(document.content).decode(),
+            }
+            if document
+            else None
+        ),
+    }
+
+
+def _entry(row: WebChatEntry) -> Entry:
+    if row.reply is None:
+        return Entry(row.id, row.sender, row.text)
+    data = row.reply
+    document = data.get("document")
+    reply = Reply(
+        text=row.text,
+        buttons=[[Button(label, value) for label, value in line] for line in data["buttons"]],
+        lang=data.get("lang", "en"),
+        rtl=bool(data.get("rtl")),
+        document=(
+            Document(
+                document["filename"], base64.b64decode(document["content"]), document["mime_type"]
+            )
+            if document
+            else None
+        ),
+    )
+    return Entry(row.id, row.sender, row.text, reply)
+
+
 def new_chat_key() -> str:
     """A fresh 128-bit chat key for a browser cookie."""
     return secrets.token_urlsafe(16)
+
+
+def form_token(key: str) -> str:
+    """The CSRF token of a chat's forms: derived from its key, which only that browser has,
+    so another site cannot forge a post (and every process computes the same)."""
+    return hashlib.sha256(f"form:{key}".encode()).hexdigest()[:32]
 
 
 def chat_id_for(key: str) -> str:
@@ -66,115 +115,123 @@ def chat_id_for(key: str) -> str:
 
 
 class WebChat:
-    """Feeds browser input to the router and keeps each browser's transcript."""
+    """Feeds browser input to the router and keeps each browser's transcript (stored)."""
 
     def __init__(self, router: Router) -> None:
         self.router = router
-        self._transcripts: OrderedDict[str, Transcript] = OrderedDict()
-        self._ids = itertools.count(1)
-        # Chat ids whose key this server handed out; a key made up elsewhere is refused.
-        self._issued: OrderedDict[str, None] = OrderedDict()
+        self.sessions = router.sessions
 
-    def issue(self) -> str:
+    async def issue(self) -> str:
         """A new chat key made here, for a browser's cookie."""
         key = new_chat_key()
-        self._issued[chat_id_for(key)] = None
-        while len(self._issued) > MAX_CHATS * 5:
-            self._issued.popitem(last=False)
+        async with self.sessions.begin() as session:
+            await store.add_key(session, chat_id=chat_id_for(key), now=utcnow())
         return key
 
     async def accepts(self, key: str) -> bool:
-        """True for a key this server issued, or one whose chat is bound (after a restart)."""
-        chat_id = chat_id_for(key)
-        return chat_id in self._issued or await self.is_bound(key)
+        """True for a key this deployment issued, or one whose chat is bound."""
+        async with self.sessions() as session:
+            chat_id = chat_id_for(key)
+            if await store.key_known(session, chat_id=chat_id):
+                return True
+            found = await find_identity(session, channel=CHANNEL, external_id=chat_id)
+            return found is not None
 
     async def is_bound(self, key: str) -> bool:
         """Whether this browser's chat is connected to a participant or staff user."""
-        async with self.router.sessions() as session:
+        async with self.sessions() as session:
             found = await find_identity(session, channel=CHANNEL, external_id=chat_id_for(key))
             return found is not None
 
     async def rotate(self, key: str) -> str:
         """A new key for a chat that was just bound: a key planted before the binding (by
         someone who wants to read along) no longer reaches the bound chat."""
-        new = self.issue()
+        new = new_chat_key()
         old_id, new_id = chat_id_for(key), chat_id_for(new)
-        async with self.router.sessions.begin() as session:
+        async with self.sessions.begin() as session:
             await session.execute(
                 update(ChannelIdentity)
                 .where(ChannelIdentity.channel == CHANNEL, ChannelIdentity.external_id == old_id)
                 .values(external_id=new_id)
             )
-        transcript = self._transcripts.pop(old_id, None)
-        if transcript is not None:
-            self._transcripts[new_id] = transcript
-        self._issued.pop(old_id, None)
+            await store.move_chat(session, old=old_id, new=new_id)
+            await store.forget_key(session, chat_id=old_id)
+            await store.add_key(session, chat_id=new_id, now=utcnow())
         return new
 
-    def transcript(self, key: str) -> Transcript:
-        """The transcript of one browser, created on first use."""
-        return self._transcript_of(chat_id_for(key))
-
-    def _transcript_of(self, chat_id: str) -> Transcript:
-        """A chat's transcript; at most MAX_CHATS are kept, the oldest is forgotten first."""
-        transcript = self._transcripts.get(chat_id)
-        if transcript is None:
-            transcript = self._transcripts[chat_id] = Transcript()
-            while len(self._transcripts) > MAX_CHATS:
-                self._transcripts.popitem(last=False)
-        self._transcripts.move_to_end(chat_id)
-        return transcript
+    async def transcript(self, key: str) -> Transcript:
+        """The transcript of one browser."""
+        async with self.sessions() as session:
+            rows = await store.entries_of(session, chat_id=chat_id_for(key), limit=MAX_ENTRIES)
+        return Transcript([_entry(row) for row in rows])
 
     async def send_text(self, key: str, text: str, language_code: str | None) -> None:
         """The user typed text (or a command)."""
-        transcript = self.transcript(key)
         incoming = Incoming(CHANNEL, chat_id_for(key), text=text, language_code=language_code)
         # Never show an invite code: "/start X", "/START X", "/start@bot X", "/start\tX".
         shown = "/start …" if incoming.command == "/start" and incoming.argument else text
-        transcript.entries.append(Entry(next(self._ids), "user", shown))
-        self._append(transcript, await self.router.handle(incoming), pressed=None)
+        replies = await self.router.handle(incoming)
+        await self._record(chat_id_for(key), replies, typed=shown, pressed=None)
 
     async def press(
         self, key: str, data: str, entry_id: int | None, language_code: str | None
     ) -> None:
         """The user pressed a button on the bot entry `entry_id`."""
-        transcript = self.transcript(key)
         incoming = Incoming(CHANNEL, chat_id_for(key), callback=data, language_code=language_code)
-        pressed = next((e for e in transcript.entries if e.id == entry_id), None)
-        self._append(transcript, await self.router.handle(incoming), pressed=pressed)
+        replies = await self.router.handle(incoming)
+        await self._record(chat_id_for(key), replies, typed=None, pressed=entry_id)
 
-    def _append(self, transcript: Transcript, replies: list[Reply], pressed: Entry | None) -> None:
-        if any(reply.forget for reply in replies):
-            transcript.entries.clear()  # the person erased their data: nothing stays here
-            pressed = None
-        for reply in replies:
-            if reply.edit and pressed is not None and pressed.reply is not None:
-                pressed.text, pressed.reply = reply.text, reply
-                pressed = None
-                continue
-            transcript.entries.append(Entry(next(self._ids), "bot", reply.text, reply))
+    async def _record(
+        self, chat_id: str, replies: list[Reply], *, typed: str | None, pressed: int | None
+    ) -> None:
+        """Store what the user did and what the bot answered; an edit replaces the pressed
+        entry, and an erasure ("forget") leaves only the last answer."""
+        async with self.sessions.begin() as session:
+            if any(reply.forget for reply in replies):
+                await store.clear(session, chat_id=chat_id)
+                typed, pressed = None, None
+            if typed is not None:
+                await store.add_entry(
+                    session, chat_id=chat_id, sender="user", text=typed, reply=None
+                )
+            target = await session.get(WebChatEntry, pressed) if pressed else None
+            if target is not None and (target.chat_id != chat_id or target.reply is None):
+                target = None  # another chat's entry id: never touched
+            for reply in replies:
+                if reply.edit and target is not None:
+                    target.text, target.reply = reply.text, _stored(reply)
+                    target = None
+                    continue
+                await store.add_entry(
+                    session, chat_id=chat_id, sender="bot", text=reply.text, reply=_stored(reply)
+                )
+            await store.trim(session, chat_id=chat_id, keep=MAX_ENTRIES)
 
-    def push(self, chat_id: str, reply: Reply) -> None:
+    async def answer_only(self, key: str, typed: str, reply: Reply) -> None:
+        """Record what the user typed and an answer made without the router (a refusal)."""
+        await self._record(chat_id_for(key), [reply], typed=typed, pressed=None)
+
+    async def push(self, chat_id: str, reply: Reply) -> None:
         """A push (reminder, notice) for a browser chat, shown when the page is next opened."""
-        self._transcript_of(chat_id).entries.append(
-            Entry(next(self._ids), "bot", reply.text, reply)
-        )
+        await self._record(chat_id, [replace(reply, edit=False)], typed=None, pressed=None)
 
-    def document(self, key: str, entry_id: int) -> Reply | None:
-        """The reply with a file on entry `entry_id`, for download."""
-        for entry in self.transcript(key).entries:
-            if entry.id == entry_id and entry.reply is not None and entry.reply.document:
-                return entry.reply
-        return None
+    async def document(self, key: str, entry_id: int) -> Reply | None:
+        """The reply with a file on entry `entry_id` of this browser's chat, for download."""
+        async with self.sessions() as session:
+            row = await session.get(WebChatEntry, entry_id)
+        if row is None or row.chat_id != chat_id_for(key) or row.reply is None:
+            return None
+        entry = _entry(row)
+        return entry.reply if entry.reply and entry.reply.document else None
 
 
 class WebChatSender:
-    """The dispatcher's way into the web chat: pushes wait in the transcript (in memory)."""
+    """The dispatcher's way into the web chat: pushes wait in the stored transcript."""
 
     def __init__(self, chat: WebChat) -> None:
         self.chat = chat
 
     async def send(self, chat_id: str, reply: Reply, *, priority: int = 0) -> Outcome:
-        """Append the push to that browser's transcript."""
-        self.chat.push(chat_id, reply)
+        """Append the push to that browser's stored transcript."""
+        await self.chat.push(chat_id, reply)
         return Outcome(Status.SENT)

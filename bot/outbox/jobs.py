@@ -18,6 +18,7 @@ from bot.settings import Settings
 from storage.outbox import prune
 from storage.staff import prune_web_sessions
 from storage.types import utcnow
+from storage.webchat import prune_webchat
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,8 @@ def _retention(
         before = now - timedelta(days=settings.outbox_retention_days)
         async with sessions.begin() as session:
             pruned = await prune(session, before=before)
+            chats = now - timedelta(days=settings.webchat_retention_days)
+            pruned += await prune_webchat(session, before=chats)
             return pruned + await prune_web_sessions(session, now=now)
 
     return run

@@ -22,12 +22,15 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.channels.webchat import COOKIE, WebChat
+from bot.channels.webchat import COOKIE, WebChat, form_token
+from bot.features.onboarding.chat import TOO_MANY_CODES
 from bot.features.onboarding.invites import create_invite
 from bot.features.staff.accounts import authenticate
 from bot.i18n import DEFAULT, match_language, translator
 from bot.plumbing.messages import Incoming
 from bot.plumbing.router import MAX_TEXT, Router
+from bot.plumbing.throttle import CODES_PER_ADDRESS, BadCodeThrottle
+from bot.plumbing.voice import Voice
 from bot.settings import Settings
 from bot.web.admin import admin_app
 from storage.db import at_head
@@ -49,6 +52,7 @@ def create_app(
 ) -> Starlette:
     """Build the Starlette app; `telegram` is the PTB application in webhook mode."""
     chat = WebChat(router)
+    codes_by_address = BadCodeThrottle(limit=CODES_PER_ADDRESS)
 
     async def chat_key(request: Request) -> tuple[str, bool]:
         """The browser's chat key, if this server made it; else a new one (never a planted
@@ -56,7 +60,7 @@ def create_app(
         key = request.cookies.get(COOKIE)
         if key and 16 <= len(key) <= 64 and await chat.accepts(key):
             return key, False
-        return chat.issue(), True
+        return await chat.issue(), True
 
     def with_cookie(response: Response, key: str, fresh: bool) -> Response:
         if fresh:
@@ -79,7 +83,7 @@ def create_app(
         # Opening an invite link only shows a button: link previews and mail scanners open
         # links too, and a GET that redeemed would burn the invite before the person came.
         token = request.query_params.get("start")
-        transcript = chat.transcript(key)
+        transcript = await chat.transcript(key)
         language = match_language(client_language(request)) or DEFAULT
         t = translator(language)
         context = {
@@ -90,6 +94,7 @@ def create_app(
             "connect": t.gettext("Connect with my link"),
             "lang": language,
             "rtl": t.rtl,
+            "csrf": form_token(key),
         }
         response = templates.TemplateResponse(request, "chat.html", context)
         return with_cookie(response, key, fresh)
@@ -98,6 +103,12 @@ def create_app(
         key, fresh = await chat_key(request)
         form = await request.form(max_files=0, max_fields=10)
         language = client_language(request)
+        sent = form.get("csrf")
+        if fresh or not isinstance(sent, str) or not hmac.compare_digest(sent, form_token(key)):
+            # A post from another site, or from a page older than this chat's key: nothing
+            # is done; the chat page opens again with a fresh form.
+            return with_cookie(RedirectResponse("/chat#end", status_code=303), key, fresh)
+        client = request.client.host if request.client else "unknown"
         data = form.get("cb")
         typed = form.get("text")
         start = form.get("start")
@@ -107,11 +118,20 @@ def create_app(
                 start, typed = typed_command.argument, None
         if isinstance(start, str) and start:
             # An invite: redeem it now that the person is here, then give the browser a new
-            # key, so a key planted before the binding cannot read the bound chat.
+            # key, so a key planted before the binding cannot read the bound chat. Wrong codes
+            # are counted per client address too: a new cookie does not reset the count.
             was_bound = await chat.is_bound(key)
-            await chat.send_text(key, f"/start {start.strip()[:100]}", language)
-            if not was_bound and await chat.is_bound(key):
-                key, fresh = await chat.rotate(key), True
+            if not was_bound and not await codes_by_address.allowed(client):
+                voice = Voice.for_language(
+                    match_language(language) or DEFAULT, tz=settings.tz, now=utcnow()
+                )
+                await chat.answer_only(key, "/start …", voice.reply(voice._(TOO_MANY_CODES)))
+            else:
+                await chat.send_text(key, f"/start {start.strip()[:100]}", language)
+                if not was_bound and await chat.is_bound(key):
+                    key, fresh = await chat.rotate(key), True
+                elif not was_bound:
+                    await codes_by_address.failed(client)
         elif isinstance(data, str) and data:
             entry = form.get("entry")
             entry_id = int(entry) if isinstance(entry, str) and entry.isdigit() else None
@@ -122,7 +142,7 @@ def create_app(
 
     async def chat_file(request: Request) -> Response:
         key, _ = await chat_key(request)
-        reply = chat.document(key, int(request.path_params["entry_id"]))
+        reply = await chat.document(key, int(request.path_params["entry_id"]))
         if reply is None or reply.document is None:
             return PlainTextResponse("Not found", status_code=404)
         document = reply.document
