@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram.error import InvalidToken, NetworkError
 
+from bot.channels.signal import SignalReceiver, SignalSender
 from bot.channels.telegram import ALLOWED_UPDATES, build_application, publish_commands
 from bot.channels.webchat import WebChatSender
 from bot.features import FEATURES, welcome
@@ -129,6 +130,15 @@ async def serve(settings: Settings) -> None:
     senders: dict[str, Sender] = {"web": WebChatSender(web.state.webchat)}
     if telegram is not None:
         senders["telegram"] = telegram.bot_data["sender"]
+    signal_in = None
+    if settings.signal_rpc_url and settings.signal_account:
+        signal_out = SignalSender(
+            rpc_url=settings.signal_rpc_url, account=settings.signal_account, sessions=sessions
+        )
+        senders["signal"] = signal_out
+        signal_in = SignalReceiver(
+            events_url=settings.signal_rpc_url, router=router, sender=signal_out
+        )
     dispatcher = Dispatcher(
         sessions=sessions, routes=router.routes, settings=settings, senders=senders
     )
@@ -155,6 +165,9 @@ async def serve(settings: Settings) -> None:
             await _start_telegram(settings, telegram)
         else:
             log.warning("TELEGRAM_BOT_TOKEN is not set: serving the web chat only")
+        if signal_in is not None:
+            signal_in.start()
+            log.info("Signal: listening to the signal-cli daemon")
         scheduler.start()
         web_task = asyncio.create_task(server.serve())
         log.info("web server on %s", settings.public_web_url)
@@ -165,7 +178,11 @@ async def serve(settings: Settings) -> None:
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+        if signal_in is not None:
+            await signal_in.stop()  # unread messages wait on the Signal server
         await _shut_down(telegram, scheduler, dispatcher, server, web_task)
+        if signal_in is not None:
+            await signal_in.sender.close()
         await engine.dispose()
 
 

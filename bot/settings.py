@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str | None = None
     # Polling allows one receiver: with several processes, set this false on all but one.
     telegram_receive: bool = True
+    # Signal through signal-cli's HTTP daemon (run it with --receive-mode=on-connection).
+    signal_rpc_url: str | None = None  # e.g. http://127.0.0.1:8081
+    signal_account: str | None = None  # the bot's number, e.g. +4923031234567
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=1, le=65535)
     web_base_url: str | None = None
@@ -121,6 +124,20 @@ class Settings(BaseSettings):
                 return "postgresql+asyncpg://" + value[len(prefix) :]
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("use sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST/DB")
+        return value
+
+    @field_validator("signal_rpc_url", "signal_account")
+    @classmethod
+    def _signal_empty_is_none(cls, value: str | None) -> str | None:
+        """Treat an empty variable like a missing one."""
+        return value or None
+
+    @field_validator("signal_rpc_url")
+    @classmethod
+    def _signal_url(cls, value: str | None) -> str | None:
+        """The daemon's base URL, http(s)://host:port."""
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("use the daemon's address, e.g. http://127.0.0.1:8081")
         return value
 
     @field_validator("telegram_bot_token", "telegram_webhook_url", "telegram_webhook_secret")
@@ -251,6 +268,8 @@ def load_settings(**overrides: object) -> Settings:
             name = str(error["loc"][0]).upper() if error["loc"] else "configuration"
             lines.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
         raise ConfigError("; ".join(lines)) from None
+    if (settings.signal_rpc_url is None) != (settings.signal_account is None):
+        raise ConfigError("SIGNAL_RPC_URL and SIGNAL_ACCOUNT: set both to use Signal, or neither")
     # Webhook mode without TELEGRAM_WEBHOOK_SECRET: one is generated and stored in the
     # database at start (bot.app.with_webhook_secret), the same for every process.
     return settings

@@ -382,6 +382,18 @@ class WebChatEntry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
+class SignalMenu(Base):
+    """The numbered options of the last message with buttons sent to a Signal chat: Signal
+    has no buttons, so "1" typed back means the first option. Stored, so a reminder sent by
+    one process is answered through the receiving one."""
+
+    __tablename__ = "signal_menus"
+
+    chat_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    options: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class StoredSecret(Base):
     """A secret the deployment made for itself (e.g. the webhook secret), shared by every
     process through the database."""

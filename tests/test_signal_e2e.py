@@ -1,0 +1,251 @@
+"""Signal end to end against a fake signal-cli daemon over real HTTP on loopback: joining
+with "start CODE", numbered options instead of buttons, a reminder pushed by the
+dispatcher, each failure signal-cli reports, and a reconnect of the event stream."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.channels.signal import SignalReceiver, SignalSender
+from bot.features.onboarding.chat import PRIVACY_NOTICE
+from bot.outbox.dispatcher import Dispatcher
+from storage.models import PRIORITY_REMINDER, Appointment, ChannelIdentity, OutboxMessage
+from storage.outbox import enqueue
+from storage.types import utcnow
+from tests.conftest import serve_app
+from tests.fake_signal import ACCOUNT, FakeSignal
+from tests.helpers import tr
+
+AMINA = "0b5e7a00-1111-4222-8333-444455556666"
+
+
+class SignalHarness:
+    """The fake daemon and the bot's Signal sender and receiver on one database."""
+
+    def __init__(self, fake, sender, receiver, sessions, settings, router) -> None:
+        self.fake, self.sender, self.receiver = fake, sender, receiver
+        self.sessions, self.settings, self.router = sessions, settings, router
+
+    async def say(self, uuid: str, text: str) -> list[str]:
+        """A person writes; the bot's answers to them (until quiet)."""
+        before = len(self.fake.to(uuid))
+        self.fake.deliver(self.fake.envelope(uuid, text))
+        await self.fake.wait_for(lambda: len(self.fake.to(uuid)) > before)
+        await asyncio.sleep(0.2)  # a multi-message answer arrives in one go
+        return [s.message for s in self.fake.to(uuid)[before:]]
+
+    def number_of(self, uuid: str, label: str) -> str:
+        """The number shown before an option in the latest messages to `uuid`."""
+        for sent in reversed(self.fake.to(uuid)):
+            for line in sent.message.splitlines():
+                number, _, rest = line.partition(" ")
+                if number.isdigit() and rest == label:
+                    return number
+        raise AssertionError(f"no option {label!r} in {self.fake.to(uuid)[-1].message!r}")
+
+    async def dispatch(self) -> None:
+        """Send what is due, through the Signal sender."""
+        await Dispatcher(
+            sessions=self.sessions,
+            routes=self.router.routes,
+            settings=self.settings,
+            senders={"signal": self.sender},
+        ).drain()
+
+
+@pytest.fixture
+async def signal(settings, sessions, router):
+    fake = FakeSignal()
+    async with serve_app(fake.app()) as url:
+        sender = SignalSender(rpc_url=url, account=ACCOUNT, sessions=sessions)
+        receiver = SignalReceiver(events_url=url, router=router, sender=sender)
+        receiver.start()
+        await asyncio.wait_for(receiver.connected.wait(), 5)
+        try:
+            yield SignalHarness(fake, sender, receiver, sessions, settings, router)
+        finally:
+            await receiver.stop()
+            await sender.close()
+
+
+async def test_join_with_start_code_and_answer_by_number(
+    signal, sessions, make_participant, make_invite, make_appointment
+):
+    participant = await make_participant(display_name="Amina")
+    invite = await make_invite(participant)
+    appointment = await make_appointment(participant, starts_in=timedelta(days=2))
+
+    [menu] = await signal.say(AMINA, f"start {invite.token}")
+    assert "1 " in menu and "العربية" in menu  # the languages as numbered options
+    [notice] = await signal.say(AMINA, signal.number_of(AMINA, "العربية"))
+    assert notice.startswith(tr("ar", PRIVACY_NOTICE))
+    assert f"1 {tr('ar', '✅ Yes, I agree')}" in notice
+    answers = await signal.say(AMINA, "1")
+    assert tr("ar", "Thank you! You are connected now.") in answers[0]
+    async with sessions() as session:
+        identity = await session.scalar(select(ChannelIdentity))
+    assert identity.channel == "signal" and identity.external_id == AMINA
+
+    await signal.say(AMINA, "/appointments")
+    confirm = signal.number_of(AMINA, tr("ar", "✅ I will come"))
+    [confirmed] = await signal.say(AMINA, confirm)
+    assert tr("ar", "✅ You confirmed. Thank you!") in confirmed
+    async with sessions() as session:
+        assert (await session.get(Appointment, appointment.id)).response == "confirmed"
+    # A number that is no option, and plain text, get a clear answer; nothing changes.
+    unknown = await signal.say(AMINA, "77")
+    assert tr("ar", "Sorry, I did not understand that. Please use the buttons.") in unknown[0]
+    async with sessions() as session:
+        assert (await session.get(Appointment, appointment.id)).response == "confirmed"
+
+
+async def test_a_reminder_arrives_with_numbered_options_and_the_number_works(
+    signal, sessions, make_participant, bind_chat, make_appointment
+):
+    participant = await make_participant(display_name="Dawit", accepted=True, locale="ti")
+    await bind_chat(participant, AMINA, channel="signal")
+    appointment = await make_appointment(participant, starts_in=timedelta(hours=3))
+    async with sessions.begin() as session:
+        await enqueue(
+            session,
+            template="appointment.reminder",
+            participant_id=participant.id,
+            subject=("appointment", appointment.id),
+            params={"starts_at": appointment.starts_at.isoformat(), "offset": "2h"},
+            due_at=utcnow(),
+            priority=PRIORITY_REMINDER,
+        )
+    await signal.dispatch()
+    [reminder] = [s.message for s in signal.fake.to(AMINA)]
+    assert tr("ti", "Reminder of your appointment:") in reminder
+    confirm = signal.number_of(AMINA, tr("ti", "✅ I will come"))
+    await signal.say(AMINA, confirm)  # answered through the receiver, menu from the push
+    async with sessions() as session:
+        assert (await session.get(Appointment, appointment.id)).response == "confirmed"
+        row = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.template == "appointment.reminder")
+        )
+    assert row.state == "sent"
+
+
+@pytest.mark.parametrize(
+    ("failure", "state", "blocked"),
+    [
+        ("unregistered", "blocked", True),
+        ("unresolvable", "blocked", True),
+        ("rate_limit", "pending", False),
+        ("proof_required", "pending", False),
+        ("io", "pending", False),
+        ("network", "pending", False),
+        ("untrusted", "failed", False),
+    ],
+)
+async def test_each_failure_signal_cli_reports_is_handled(
+    signal, sessions, make_participant, bind_chat, failure, state, blocked
+):
+    participant = await make_participant(display_name="Olena", accepted=True, locale="uk")
+    await bind_chat(participant, AMINA, channel="signal")
+    async with sessions.begin() as session:
+        await enqueue(
+            session,
+            template="coach.answer",
+            participant_id=participant.id,
+            subject=("message", 999),
+            params={},
+            due_at=utcnow(),
+        )
+    signal.fake.fail(AMINA, failure)
+    # Render needs a message: one from the coach.
+    from storage.models import CoachMessage
+
+    async with sessions.begin() as session:
+        session.add(
+            CoachMessage(id=999, participant_id=participant.id, direction="out", body="Hallo")
+        )
+    await signal.dispatch()
+    async with sessions() as session:
+        row = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.template == "coach.answer")
+        )
+        identity = await session.scalar(select(ChannelIdentity))
+    assert row.state == state, row.last_error
+    assert (identity.blocked_at is not None) is blocked
+    if failure in ("rate_limit", "proof_required"):
+        assert row.due_at > utcnow() + timedelta(seconds=30)  # as long as Signal asked
+    assert signal.fake.sent == []
+
+
+async def test_the_event_stream_reconnects_and_nothing_sent_meanwhile_is_lost(
+    signal, sessions, make_participant, bind_chat
+):
+    participant = await make_participant(display_name="Farid", accepted=True, locale="fa")
+    await bind_chat(participant, AMINA, channel="signal")
+    connections = signal.fake.connections
+    signal.fake.drop_connections()
+    signal.fake.deliver(signal.fake.envelope(AMINA, "/help"))  # while nobody listens
+    await signal.fake.wait_for(lambda: signal.fake.connections > connections)
+    await signal.fake.wait_for(lambda: signal.fake.to(AMINA))
+    assert tr("fa", "I help you with your programme. These are my commands:") in (
+        signal.fake.to(AMINA)[0].message
+    )
+
+
+async def test_a_calendar_file_goes_as_a_data_uri_attachment(
+    signal, sessions, make_participant, bind_chat, make_appointment
+):
+    participant = await make_participant(display_name="Hevin", accepted=True, locale="de")
+    await bind_chat(participant, AMINA, channel="signal")
+    await make_appointment(participant, starts_in=timedelta(days=2))
+    await signal.say(AMINA, "/appointments")
+    number = signal.number_of(AMINA, tr("de", "📅 Add to calendar"))
+    await signal.say(AMINA, number)
+    [with_file] = [s for s in signal.fake.to(AMINA) if s.attachments]
+    assert with_file.attachments[0].startswith("data:text/calendar;filename=")
+
+
+async def test_a_push_falls_back_to_another_chat_when_signal_says_unregistered(
+    signal, sessions, router, make_participant, bind_chat
+):
+    from bot.channels.webchat import WebChat, WebChatSender
+    from storage.models import CoachMessage, WebChatEntry
+
+    participant = await make_participant(display_name="Samira", accepted=True, locale="fr")
+    await bind_chat(participant, AMINA, channel="signal")
+    await bind_chat(participant, "w" + "a" * 40, channel="web")
+    async with sessions.begin() as session:
+        session.add(
+            CoachMessage(id=321, participant_id=participant.id, direction="out", body="Bonjour")
+        )
+        await session.flush()
+        await enqueue(
+            session,
+            template="coach.answer",
+            participant_id=participant.id,
+            subject=("message", 321),
+            params={},
+            due_at=utcnow(),
+        )
+    signal.fake.fail(AMINA, "unregistered")
+    await Dispatcher(
+        sessions=sessions,
+        routes=router.routes,
+        settings=signal.settings,
+        senders={"signal": signal.sender, "web": WebChatSender(WebChat(router))},
+    ).drain()
+    async with sessions() as session:
+        row = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.template == "coach.answer")
+        )
+        notice = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.template == "participant.blocked")
+        )
+        chats = {c.channel: c for c in await session.scalars(select(ChannelIdentity))}
+        [entry] = (await session.scalars(select(WebChatEntry))).all()
+    assert row.state == "sent"
+    assert notice is not None  # the coach hears that Signal no longer reaches her
+    assert chats["signal"].blocked_at is not None and chats["web"].blocked_at is None
+    assert "Bonjour" in entry.text and entry.chat_id == "w" + "a" * 40
