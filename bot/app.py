@@ -153,6 +153,8 @@ async def serve(settings: Settings) -> None:
             log_level="warning",
             lifespan="off",
             access_log=False,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.trusted_proxies,
         )
     )
     stop = asyncio.Event()

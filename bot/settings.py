@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=1, le=65535)
     web_base_url: str | None = None
+    # Addresses whose X-Forwarded-For is believed (a reverse proxy, Docker's gateway), so
+    # the per-address limits see each client, not the proxy. Comma-separated, or "*".
+    trusted_proxies: str = "127.0.0.1"
     timezone: str = "Europe/Berlin"
     invite_valid_days: int = Field(default=14, ge=1, le=90)
     log_level: str = "INFO"

@@ -20,6 +20,8 @@ from storage.models import (
     Invite,
     OutboxMessage,
     Participant,
+    SignalMenu,
+    WebChatEntry,
 )
 
 
@@ -33,6 +35,19 @@ async def erase_participant_data(
             select(Appointment.id).where(Appointment.participant_id == participant.id)
         )
     )
+    # The person's chats on channels that keep state of their own: the web chat's stored
+    # transcript, Signal's numbered options (keyed by the person's Signal id). A web chat's
+    # key (a hash of a random cookie) stays: that browser then sees the confirmation, in a
+    # chat that belongs to nobody.
+    chats = list(
+        await session.execute(
+            select(ChannelIdentity.channel, ChannelIdentity.external_id).where(
+                ChannelIdentity.participant_id == participant.id
+            )
+        )
+    )
+    web = [external for channel, external in chats if channel == "web"]
+    signal = [external for channel, external in chats if channel == "signal"]
     counts: dict[str, int] = {}
     # Pushes to the person, and notices to staff about their appointments (they name them).
     message_ids = list(
@@ -63,6 +78,8 @@ async def erase_participant_data(
             delete(HandoverRequest).where(HandoverRequest.participant_id == participant.id),
         ),
         ("messages", delete(CoachMessage).where(CoachMessage.participant_id == participant.id)),
+        ("web chat", delete(WebChatEntry).where(WebChatEntry.chat_id.in_(web))),
+        ("signal menus", delete(SignalMenu).where(SignalMenu.chat_id.in_(signal))),
     ):
         result = await session.execute(statement)
         counts[name] = int(result.rowcount or 0)  # type: ignore[attr-defined]

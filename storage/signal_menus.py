@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import dialect_insert
@@ -31,3 +32,9 @@ async def option(session: AsyncSession, *, chat_id: str, number: int) -> str | N
     if menu is None or not 1 <= number <= len(menu.options):
         return None
     return menu.options[number - 1]
+
+
+async def prune_menus(session: AsyncSession, *, before: datetime) -> int:
+    """Forget options not sent since `before`; how many chats."""
+    result = await session.execute(delete(SignalMenu).where(SignalMenu.updated_at < before))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

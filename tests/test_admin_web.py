@@ -17,6 +17,7 @@ from bot.web.app import create_app
 from storage.models import (
     Appointment,
     AuditEntry,
+    CoachMessage,
     Enrolment,
     Invite,
     Module,
@@ -108,6 +109,15 @@ async def test_wrong_passwords_are_refused_then_throttled_per_account(browser, s
     # Another account from the same address is not locked by this one.
     other = await staff()
     assert (await browser().login(other.email, PASSWORD)).status_code == 303
+
+
+async def test_parallel_guesses_cannot_outrun_the_throttle(browser, staff):
+    """Tries are counted before the slow password check, so ten at once get five checks."""
+    coach = await staff()
+    guessers = [browser() for _ in range(10)]
+    answers = await asyncio.gather(*(g.login(coach.email, "wrong guess") for g in guessers))
+    codes = sorted(a.status_code for a in answers)
+    assert codes.count(401) == 5 and codes.count(429) == 5
 
 
 async def test_a_forged_login_form_is_refused(browser, staff):
@@ -583,6 +593,10 @@ async def test_staff_export_and_erase_a_participant(
             "blocked_at": None,
         }
     ]
+    async with sessions.begin() as session:
+        session.add(CoachMessage(participant_id=person.id, direction="in", body="Bin krank."))
+    data = (await b.get(f"/admin/participants/{person.id}/export?format=json")).json()
+    assert data["messages_with_the_coach"][0]["text"] == "Bin krank."
     # Another coach can neither read nor erase it.
     nosy = browser()
     await nosy.login(other.email, PASSWORD)

@@ -133,3 +133,59 @@ async def test_staff_edit_a_text_and_see_each_languages_status(
             assert (await c.get(f"/admin/content/{tree['kim'].id}")).status_code == 403
         finally:
             await c.close()
+
+
+async def test_staff_add_an_entry_it_shows_in_german_until_translated_and_can_be_deleted(
+    telegram, settings, sessions, router, tree, make_staff, make_participant, bind_chat
+):
+    from bot.features.staff.accounts import hash_password
+
+    admin = await make_staff(role="admin", password_hash=await hash_password("long password 1"))
+    person = await make_participant(locale="ar", accepted=True)
+    await bind_chat(person, 9704)
+    user = telegram.fake.user(chat_id=9704, language_code="ar")
+    async with serve_app(create_app(settings, sessions, router)) as url:
+        b = AdminBrowser(url)
+        try:
+            await b.login(admin.email, "long password 1")
+            await b.get("/admin/content")
+            made = await b.post(
+                "/admin/content/new",
+                {
+                    "parent": str(tree["kim"].id),
+                    "title": "Sprechstunde im Kreishaus",
+                    "body": "Jeden Donnerstag 14–17 Uhr, ohne Termin.",
+                },
+            )
+            assert made.status_code == 303
+            listing = await b.get("/admin/content")
+            [row] = [
+                r
+                for r in listing.text.split("</tr>")
+                if "Sprechstunde im Kreishaus" in r and "data-lang" in r
+            ]
+            assert 'data-lang="ar" data-status="missing"' in row
+            assert 'data-lang="de" data-status="current"' in row
+
+            await user.exchange("/next")
+            [kim] = await user.press_and_wait(f"ns:{tree['kim'].id}")
+            assert "Sprechstunde im Kreishaus" in labels(kim)
+            child = next(
+                d for d in data_of(kim) if d.startswith("ns:") and d != f"ns:{tree['kim'].id}"
+            )
+            [shown] = await user.press_and_wait(child)
+            assert tr("ar", NOTE) in shown["text"] and "ohne Termin" in shown["text"]
+
+            node_id = int(child.split(":")[1])
+            await b.get(f"/admin/content/{node_id}")
+            gone = await b.post(f"/admin/content/{node_id}/delete", {"confirm": "yes"})
+            assert gone.status_code == 303
+            assert "Sprechstunde" not in (await b.get("/admin/content")).text
+        finally:
+            await b.close()
+    async with sessions() as session:
+        assert await session.get(ContentNode, node_id) is None
+        left = await session.scalar(
+            select(ContentEntry).where(ContentEntry.title == "Sprechstunde im Kreishaus")
+        )
+    assert left is None

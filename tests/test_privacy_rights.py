@@ -13,11 +13,16 @@ from sqlalchemy import JSON, String, Text, select
 from bot.features.privacy import DELETE_QUESTION, DELETED
 from storage.models import (
     Base,
+    ChannelIdentity,
+    CoachMessage,
     Enrolment,
     HandoverRequest,
     Invite,
     OutboxMessage,
     Participant,
+    SignalMenu,
+    WebChatEntry,
+    WebChatKey,
 )
 from storage.types import utcnow
 from tests.helpers import data_of, labels, tr
@@ -25,6 +30,8 @@ from tests.helpers import data_of, labels, tr
 NAME = "Zainab Qasemi"
 REASON = "my sister's wedding in Dortmund"
 CHAT = 7301
+WEB = "w" + "7" * 40
+SIGNAL = "5e1f0000-aaaa-4bbb-8ccc-zainab000001"
 
 
 async def _texts_everywhere(sessions) -> list[str]:
@@ -85,6 +92,17 @@ async def person(make_staff, make_participant, bind_chat, make_appointment, make
             )
         )
         session.add(HandoverRequest(participant_id=participant.id, consent_at=utcnow()))
+        # Her other chats: a web chat with its stored transcript, and Signal with its menu.
+        session.add(ChannelIdentity(participant_id=participant.id, channel="web", external_id=WEB))
+        session.add(WebChatKey(chat_id=WEB))
+        session.add(WebChatEntry(chat_id=WEB, sender="bot", text=f"Hallo {NAME}!"))
+        session.add(
+            ChannelIdentity(participant_id=participant.id, channel="signal", external_id=SIGNAL)
+        )
+        session.add(SignalMenu(chat_id=SIGNAL, options=["ap:c:1"]))
+        session.add(
+            CoachMessage(participant_id=participant.id, direction="in", body=f"{REASON}, sorry")
+        )
     return participant
 
 
@@ -130,13 +148,13 @@ async def test_delete_erases_every_trace_and_keeps_only_anonymous_counts(
     assert done["text"] == tr("fa", DELETED)  # still in their language
 
     after = await _texts_everywhere(sessions)
-    for secret in (NAME, "Zainab", REASON, str(CHAT)):
+    for secret in (NAME, "Zainab", REASON, str(CHAT), SIGNAL):
         leaks = [value for value in after if secret in value]
         assert leaks == [], f"{secret!r} still stored: {leaks[:3]}"
     async with sessions() as session:
         row = await session.get(Participant, person.id)
         assert row.status == "deleted" and row.module_id == person.module_id  # counts stay
-        for model in (Enrolment, Invite, HandoverRequest, OutboxMessage):
+        for model in (Enrolment, Invite, HandoverRequest, OutboxMessage, WebChatEntry):
             assert (await session.scalars(select(model))).all() == []
     # Writing again: the chat is a stranger now and is told how to join.
     [again] = await user.exchange("/appointments")

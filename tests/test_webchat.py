@@ -101,6 +101,8 @@ async def test_join_and_confirm_in_arabic(
         "/chat", data={"cb": f"ap:c:{appointment.id}", "entry": entry.group(1)}, headers=headers
     )
     assert tr("ar", "✅ You confirmed. Thank you!") in page.text
+    # The short notice of the pressed button shows under the changed message.
+    assert f'<div class="toast" role="status">{tr("ar", "Confirmed ✅")}</div>' in page.text
     async with sessions() as session:
         stored = await session.get(Appointment, appointment.id)
         identity = await session.scalar(select(ChannelIdentity))

@@ -286,7 +286,8 @@ class SignalReceiver:
                         session, channel=CHANNEL, external_id=chat_id, now=utcnow()
                     )
                 return
-        await self.sender.remember(chat_id, options)
+        if not any(reply.forget for reply in replies):  # an erasure leaves nothing behind
+            await self.sender.remember(chat_id, options)
 
     async def to_incoming(self, chat_id: str, text: str) -> Incoming:
         """Typed text as the bot understands it: a number presses that option, "start CODE"

@@ -65,6 +65,7 @@ def _stored(reply: Reply) -> dict[str, Any]:
         "buttons": [[[b.label, b.data] for b in row] for row in reply.buttons],
         "lang": reply.lang,
         "rtl": reply.rtl,
+        "toast": reply.toast,  # the short notice of a pressed button, shown under it
         "document": (
             {
                 "filename": document.filename,
@@ -87,6 +88,7 @@ def _entry(row: WebChatEntry) -> Entry:
         buttons=[[Button(label, value) for label, value in line] for line in data["buttons"]],
         lang=data.get("lang", "en"),
         rtl=bool(data.get("rtl")),
+        toast=data.get("toast"),
         document=(
             Document(
                 document["filename"], base64.b64decode(document["content"]), document["mime_type"]

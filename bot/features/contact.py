@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_
@@ -82,6 +83,12 @@ async def write_to_coach(
         )
     if participant.coach_id is None:
         raise UserError(N_("You have no coach in Wegweiser yet. Please ask at the office."))
+    # Lock the person's row: an erasure running now finishes first, and then nothing is kept.
+    status = await session.scalar(
+        select(Participant.status).where(Participant.id == participant.id).with_for_update()
+    )
+    if status == "deleted":
+        raise UserError(N_("This data is deleted already."), show_menu=False)
     message = CoachMessage(
         participant_id=participant.id,
         staff_id=participant.coach_id,

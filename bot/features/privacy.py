@@ -27,11 +27,13 @@ from storage.models import (
     Appointment,
     AuditEntry,
     ChannelIdentity,
+    CoachMessage,
     Enrolment,
     HandoverRequest,
     Invite,
     OutboxMessage,
     Participant,
+    WebChatEntry,
 )
 
 # TRANSLATORS: /delete asks first. Plain words: this cannot be undone.
@@ -135,6 +137,22 @@ async def export_participant(session: AsyncSession, *, participant_id: int) -> d
         .where(OutboxMessage.participant_id == participant_id)
         .order_by(OutboxMessage.due_at)
     )
+    messages = await session.scalars(
+        select(CoachMessage)
+        .where(CoachMessage.participant_id == participant_id)
+        .order_by(CoachMessage.created_at)
+    )
+    web_chats = [
+        c.external_id
+        for c in await session.scalars(
+            select(ChannelIdentity).where(
+                ChannelIdentity.participant_id == participant_id, ChannelIdentity.channel == "web"
+            )
+        )
+    ]
+    transcript = await session.scalars(
+        select(WebChatEntry).where(WebChatEntry.chat_id.in_(web_chats)).order_by(WebChatEntry.id)
+    )
     history = await session.scalars(
         select(AuditEntry)
         .where(AuditEntry.object_type == "participant", AuditEntry.object_id == participant_id)
@@ -193,6 +211,17 @@ async def export_participant(session: AsyncSession, *, participant_id: int) -> d
         ],
         "planned_messages": [
             {"kind": o.template, "due_at": stamp(o.due_at), "state": o.state} for o in pushes
+        ],
+        "messages_with_the_coach": [
+            {
+                "from": "participant" if m.direction == "in" else "coach",
+                "at": stamp(m.created_at),
+                "text": m.body,
+            }
+            for m in messages
+        ],
+        "web_chat": [
+            {"from": e.sender, "at": stamp(e.created_at), "text": e.text} for e in transcript
         ],
         "history": [{"at": stamp(e.at), "who": e.actor, "action": e.action} for e in history],
     }

@@ -16,6 +16,7 @@ from bot.outbox.dispatcher import Dispatcher
 from bot.plumbing.routes import Job, JobContext, Routes
 from bot.settings import Settings
 from storage.outbox import prune
+from storage.signal_menus import prune_menus
 from storage.staff import prune_web_sessions
 from storage.types import utcnow
 from storage.webchat import prune_webchat
@@ -86,6 +87,7 @@ def _retention(
             pruned = await prune(session, before=before)
             chats = now - timedelta(days=settings.webchat_retention_days)
             pruned += await prune_webchat(session, before=chats)
+            pruned += await prune_menus(session, before=chats)
             return pruned + await prune_web_sessions(session, now=now)
 
     return run

@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.channels.webchat import COOKIE, WebChat, form_token
 from bot.features.onboarding.chat import TOO_MANY_CODES
 from bot.features.onboarding.invites import create_invite
-from bot.features.staff.accounts import authenticate
+from bot.features.staff.accounts import check_password, login_candidate
 from bot.i18n import DEFAULT, match_language, translator
 from bot.plumbing.messages import Incoming
 from bot.plumbing.router import MAX_TEXT, Router
@@ -33,8 +33,9 @@ from bot.plumbing.throttle import CODES_PER_ADDRESS, BadCodeThrottle
 from bot.plumbing.voice import Voice
 from bot.settings import Settings
 from bot.web.admin import admin_app
+from bot.web.admin.auth import LoginThrottle
 from storage.db import at_head
-from storage.models import Participant
+from storage.models import Participant, StaffUser
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ def create_app(
 ) -> Starlette:
     """Build the Starlette app; `telegram` is the PTB application in webhook mode."""
     chat = WebChat(router)
+    logins = LoginThrottle()  # staff passwords: the admin login and the invite API
     codes_by_address = BadCodeThrottle(limit=CODES_PER_ADDRESS)
 
     async def chat_key(request: Request) -> tuple[str, bool]:
@@ -174,7 +176,7 @@ def create_app(
         return JSONResponse(checks, status_code=200 if ok else 503)
 
     async def api_invite(request: Request) -> Response:
-        staff = await _basic_auth(request, sessions)
+        staff = await _basic_auth(request, sessions, logins)
         if staff is None:
             return JSONResponse(
                 {"error": "login required"},
@@ -239,7 +241,7 @@ def create_app(
         Route("/readyz", ready),
         Route("/api/invites", api_invite, methods=["POST"]),
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
-        Mount("/admin", app=admin_app(settings, sessions, router.routes)),
+        Mount("/admin", app=admin_app(settings, sessions, router.routes, logins)),
     ]
     if settings.webhook_mode and settings.telegram_webhook_url:
         path = urlparse(settings.telegram_webhook_url).path or "/telegram/webhook"
@@ -296,7 +298,10 @@ async def _limited_body(request: Request, limit: int) -> bytes | None:
     return body
 
 
-async def _basic_auth(request: Request, sessions: async_sessionmaker[AsyncSession]) -> Any:
+async def _basic_auth(
+    request: Request, sessions: async_sessionmaker[AsyncSession], logins: LoginThrottle
+) -> Any:
+    """The staff user of an HTTP Basic header, throttled like the admin login."""
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("basic "):
         return None
@@ -304,5 +309,15 @@ async def _basic_auth(request: Request, sessions: async_sessionmaker[AsyncSessio
         email, _, password = base64.b64decode(header[6:]).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
         return None
+    email = email.strip().lower()[:254]
+    client = request.client.host if request.client else "unknown"
+    if not await logins.attempt(email, client):
+        return None
     async with sessions() as session:
-        return await authenticate(session, email=email, password=password)
+        candidate = await login_candidate(session, email=email)
+    staff_id = await check_password(candidate, password)
+    if staff_id is None:
+        return None
+    await logins.succeeded(email)
+    async with sessions() as session:
+        return await session.get(StaffUser, staff_id)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import A_, BY_CODE, N_
@@ -134,6 +135,59 @@ async def save_contact(
         object_id=node.id,
     )
     return node
+
+
+async def add_node(
+    session: AsyncSession,
+    *,
+    actor: StaffUser,
+    parent_id: int | None,
+    title: str,
+    body: str,
+    now: datetime,
+) -> ContentNode:
+    """A new entry (top level or under `parent_id`) with its German text; the other
+    languages are "missing" until translated (participants see the German text meanwhile)."""
+    if actor.role != "admin":
+        raise UserError(A_("Only admins may edit the texts."))
+    if parent_id is not None and await session.get(ContentNode, parent_id) is None:
+        raise UserError(A_("This entry does not exist."))
+    siblings = await child_nodes(session, parent_id=parent_id)
+    node = ContentNode(
+        key=f"entry-{uuid.uuid4().hex[:12]}",
+        parent_id=parent_id,
+        position=max((n.position for n in siblings), default=-1) + 1,
+    )
+    session.add(node)
+    await session.flush()
+    await save_text(
+        session, actor=actor, node_id=node.id, code=SOURCE, title=title, body=body, now=now
+    )
+    return node
+
+
+async def delete_node(session: AsyncSession, *, actor: StaffUser, node_id: int) -> None:
+    """Remove an entry, its sub-entries and all their language versions."""
+    if actor.role != "admin":
+        raise UserError(A_("Only admins may edit the texts."))
+    node = await session.get(ContentNode, node_id)
+    if node is None:
+        raise UserError(A_("This entry does not exist."))
+    keys, queue = [], [node]
+    while queue:
+        current = queue.pop()
+        keys.append(current.key)
+        queue.extend(await child_nodes(session, parent_id=current.id))
+    await session.execute(delete(ContentEntry).where(ContentEntry.key.in_(keys)))
+    await session.execute(delete(ContentNode).where(ContentNode.key.in_(keys)))
+    await audit.record(
+        session,
+        actor=f"staff:{actor.id}",
+        action="content.deleted",
+        object_type="content",
+        object_id=node_id,
+        detail={"entries": len(keys)},
+    )
 
 
 async def seed_demo_content(session: AsyncSession, *, path: Path = DEMO) -> int:

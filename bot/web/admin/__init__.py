@@ -13,17 +13,26 @@ from starlette.routing import Route
 from bot.plumbing.routes import Routes
 from bot.settings import Settings
 from bot.web.admin import content, courses, overview, people, programme
+from bot.web.admin.auth import LoginThrottle
 from bot.web.admin.site import AdminSite
 
 GET, POST, BOTH = ["GET"], ["POST"], ["GET", "POST"]
 
 
 def admin_app(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession], routes: Routes
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    routes: Routes,
+    throttle: LoginThrottle | None = None,
 ) -> Starlette:
-    """The admin pages as one ASGI app, to be mounted at /admin."""
+    """The admin pages as one ASGI app, to be mounted at /admin; `throttle` is shared with
+    the other password checks of the process (the invite API)."""
     site = AdminSite(
-        settings, sessions, routes, secure_cookies=settings.public_web_url.startswith("https://")
+        settings,
+        sessions,
+        routes,
+        secure_cookies=settings.public_web_url.startswith("https://"),
+        throttle=throttle,
     )
     page = site.page
     login_form, login_submit = overview.login_pages(site)
@@ -50,7 +59,13 @@ def admin_app(
         Route("/handovers/{hid:int}/done", page(programme.handover_done), methods=POST),
         Route("/report", page(programme.report), methods=GET),
         Route("/content", page(content.content_list), methods=GET),
+        Route("/content/new", page(content.content_new, admin_only=True), methods=POST),
         Route("/content/{nid:int}", page(content.content_edit, admin_only=True), methods=BOTH),
+        Route(
+            "/content/{nid:int}/delete",
+            page(content.content_delete, admin_only=True),
+            methods=POST,
+        ),
         Route("/participants/{pid:int}/export", page(people.participant_export), methods=GET),
         Route("/participants/{pid:int}/erase", page(people.participant_erase), methods=POST),
         Route("/participants/{pid:int}/invite", page(people.invite_letter), methods=POST),

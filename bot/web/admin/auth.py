@@ -30,9 +30,10 @@ SESSION_COOKIE = "wg_admin"
 LOGIN_COOKIE = "wg_login"  # the login form's own CSRF token (double submit), before a session
 SESSION_HOURS = 10  # a working day; idle or not, then log in again
 TOUCH_EVERY = timedelta(minutes=5)  # last_seen is written at most this often
-# Five failures per account or twenty per client address in 15 minutes lock logins there.
+# Five tries per account (a success starts the count again) or thirty per client address in
+# 15 minutes; then logins there are refused until the window has passed.
 PER_ACCOUNT = RateLimitItemPerMinute(5, 15)
-PER_CLIENT = RateLimitItemPerMinute(20, 15)
+PER_CLIENT = RateLimitItemPerMinute(30, 15)
 
 
 class LoginRequired(Exception):
@@ -66,29 +67,31 @@ class Login:
 
 
 class LoginThrottle:
-    """Counts failed logins per account and per client address."""
+    """Counts login tries per account and per client address.
+
+    A try is counted before its password is checked, so parallel guesses cannot all slip
+    through while the ~100 ms checks run; a success clears the account's count."""
 
     def __init__(self, storage: Storage | None = None) -> None:
         self._limiter = MovingWindowRateLimiter(storage or MemoryStorage())
 
-    async def allowed(self, email: str, client: str) -> bool:
-        """True while both the account and the address may try again."""
-        return await self._limiter.test(
-            PER_ACCOUNT, "login-account", email
-        ) and await self._limiter.test(PER_CLIENT, "login-client", client)
+    async def attempt(self, email: str, client: str) -> bool:
+        """Count a try; False when the account or the address has had too many."""
+        account = await self._limiter.hit(PER_ACCOUNT, "login-account", email)
+        address = await self._limiter.hit(PER_CLIENT, "login-client", client)
+        return account and address
 
-    async def failed(self, email: str, client: str) -> None:
-        """Count one failed login for the account and the address."""
-        await self._limiter.hit(PER_ACCOUNT, "login-account", email)
-        await self._limiter.hit(PER_CLIENT, "login-client", client)
+    async def succeeded(self, email: str) -> None:
+        """The right password: the account's count starts again."""
+        await self._limiter.clear(PER_ACCOUNT, "login-account", email)
 
 
 class Auth:
     """Opens, finds and ends staff sessions."""
 
-    def __init__(self, *, secure_cookies: bool) -> None:
+    def __init__(self, *, secure_cookies: bool, throttle: LoginThrottle | None = None) -> None:
         self.secure = secure_cookies
-        self.throttle = LoginThrottle()
+        self.throttle = throttle or LoginThrottle()
 
     async def login(self, request: Request, session: AsyncSession, *, now: datetime) -> Login:
         """The session of this request; LoginRequired when there is none."""

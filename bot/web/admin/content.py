@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from bot.features.next_steps import SOURCE, save_contact, save_text, status
+from bot.features.next_steps import (
+    SOURCE,
+    add_node,
+    delete_node,
+    save_contact,
+    save_text,
+    status,
+)
 from bot.i18n import LANGUAGES
 from bot.web.admin.site import Ctx, not_found
 from storage.content import all_nodes, texts_of
@@ -27,7 +34,38 @@ async def content_list(ctx: Ctx) -> Response:
         }
         for node in nodes
     ]
-    return ctx.render("content.html", rows=rows, codes=CODES)
+    return ctx.render("content.html", rows=rows, codes=CODES, nodes=rows)
+
+
+async def content_new(ctx: Ctx) -> Response:
+    """A new entry with its German text, at the top level or under another entry."""
+    parent = ctx.field("parent")
+    node, error = await ctx.attempt(
+        lambda: add_node(
+            ctx.session,
+            actor=ctx.login.staff,
+            parent_id=int(parent) if parent.isdigit() else None,
+            title=ctx.field("title"),
+            body=ctx.field("body"),
+            now=ctx.now,
+        )
+    )
+    if node is None:
+        return ctx.render("error.html", status=400, message=error)
+    return ctx.redirect(f"/admin/content/{node.id}?lang=de", "created")
+
+
+async def content_delete(ctx: Ctx) -> Response:
+    """Remove an entry and its sub-entries (after a tick)."""
+    node_id = int(ctx.request.path_params["nid"])
+    if ctx.field("confirm") != "yes":
+        return ctx.redirect(f"/admin/content/{node_id}")
+    _, error = await ctx.attempt(
+        lambda: delete_node(ctx.session, actor=ctx.login.staff, node_id=node_id)
+    )
+    if error:
+        return ctx.render("error.html", status=400, message=error)
+    return ctx.redirect("/admin/content", "saved")
 
 
 async def content_edit(ctx: Ctx) -> Response:

@@ -78,7 +78,7 @@ def login_pages(site: AdminSite) -> tuple[Callable[..., Any], Callable[..., Any]
 
         if not isinstance(sent, str) or not hmac.compare_digest(sent, token):
             return again(A_("The form had expired. Please log in again."), 400)
-        if not await site.auth.throttle.allowed(email, client):
+        if not await site.auth.throttle.attempt(email, client):
             # TRANSLATORS: admin login; too many wrong passwords for this account or computer.
             return again(
                 A_("Too many failed attempts. Wait 15 minutes, or ask an admin to help."), 429
@@ -91,9 +91,9 @@ def login_pages(site: AdminSite) -> tuple[Callable[..., Any], Callable[..., Any]
         async with site.sessions.begin() as session:
             staff = await session.get(StaffUser, staff_id) if staff_id is not None else None
             if staff is None or not staff.active:
-                await site.auth.throttle.failed(email, client)
                 await audit.record(session, actor="anonymous", action="staff.login_failed")
                 return again(A_("E-mail address or password is wrong."), 401)
+            await site.auth.throttle.succeeded(email)
             response = RedirectResponse(target, status_code=303)
             await site.auth.open(session, response, staff, now=now)
             await audit.record(

@@ -36,7 +36,7 @@ from bot.web.admin.site import Ctx, not_found
 from storage import audit
 from storage.appointments import enrolments_of
 from storage.invites import open_invites
-from storage.models import Module, StaffUser
+from storage.models import Appointment, Module, StaffUser
 from storage.overview import appointments_of, chats_of, courses_for, search_participants
 
 PAGE = 50
@@ -104,6 +104,11 @@ async def participant_list(ctx: Ctx) -> Response:
     )
 
 
+def _cell(value: str) -> str:
+    """A CSV cell a spreadsheet will not run: = + - @ at the start make it a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 async def participants_csv(ctx: Ctx) -> Response:
     """The filtered list as CSV (the import's columns); the export is audited."""
     people, _ = await search_participants(
@@ -120,7 +125,7 @@ async def participants_csv(ctx: Ctx) -> Response:
     for p in people:
         writer.writerow(
             [
-                p.display_name,
+                _cell(p.display_name),
                 p.locale or "",
                 modules.get(p.module_id or 0, ""),
                 coaches.get(p.coach_id or 0, ""),
@@ -247,11 +252,12 @@ async def _detail(
         other_courses=[
             c
             for c in await courses_for(ctx.session, coach_id=coach_id)
-            if c.id not in enrolled and c.ends_on >= ctx.now.date()
+            if c.id not in enrolled and c.ends_on >= ctx.now.astimezone(ctx.settings.tz).date()
         ],
         invites=await open_invites(ctx.session, participant_id=person.id, now=ctx.now),
         kinds=APPOINTMENT_KINDS,
         outcomes=OUTCOMES,
+        today=ctx.now.astimezone(ctx.settings.tz).date(),
         kind_names=KIND_LABELS,
         error=error,
         status=status,
@@ -400,6 +406,13 @@ async def _back(ctx: Ctx, participant_id: int, error: str) -> Response:
     return await _detail(ctx, participant_id, error=error, status=400)
 
 
+async def _belongs(ctx: Ctx, appointment_id: int, participant_id: int) -> None:
+    """The appointment of the page's participant, else a UserError (nothing changes)."""
+    appointment = await ctx.session.get(Appointment, appointment_id)
+    if appointment is None or appointment.participant_id != participant_id:
+        raise UserError(A_("This appointment does not exist."))
+
+
 async def appointment_plan(ctx: Ctx) -> Response:
     """Plan an appointment: the participant is told and reminded (same actions as the bot)."""
     participant_id = int(ctx.request.path_params["pid"])
@@ -442,8 +455,10 @@ async def appointment_move(ctx: Ctx) -> Response:
     ends = _local(ctx, ctx.field("date"), ctx.field("end"))
     if starts is None or ends is None:
         return await _back(ctx, participant_id, ctx._(A_("Give a date, a start and an end time.")))
-    moved, error = await ctx.attempt(
-        lambda: move_appointment(
+
+    async def move() -> Appointment:
+        await _belongs(ctx, appointment_id, participant_id)
+        return await move_appointment(
             ctx.session,
             actor=ctx.login.staff,
             appointment_id=appointment_id,
@@ -454,8 +469,9 @@ async def appointment_move(ctx: Ctx) -> Response:
             now=ctx.now,
             escalate_before=timedelta(hours=ctx.settings.unconfirmed_escalation_hours),
         )
-    )
-    if error or moved is None or moved.participant_id != participant_id:
+
+    moved, error = await ctx.attempt(move)
+    if error or moved is None:
         return await _back(
             ctx, participant_id, error or ctx._(A_("This appointment does not exist."))
         )
@@ -466,11 +482,14 @@ async def appointment_cancel(ctx: Ctx) -> Response:
     """Cancel an appointment; the participant is told and reminders stop."""
     participant_id = int(ctx.request.path_params["pid"])
     appointment_id = int(ctx.request.path_params["aid"])
-    cancelled, error = await ctx.attempt(
-        lambda: cancel_appointment(
+
+    async def cancel() -> Appointment:
+        await _belongs(ctx, appointment_id, participant_id)
+        return await cancel_appointment(
             ctx.session, actor=ctx.login.staff, appointment_id=appointment_id, now=ctx.now
         )
-    )
+
+    cancelled, error = await ctx.attempt(cancel)
     if error or cancelled is None:
         return await _back(
             ctx, participant_id, error or ctx._(A_("This appointment does not exist."))

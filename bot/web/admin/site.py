@@ -25,7 +25,7 @@ from bot.i18n import A_, Translator, admin_translator, translator
 from bot.plumbing.errors import UserError
 from bot.plumbing.routes import Routes
 from bot.settings import Settings
-from bot.web.admin.auth import Auth, CsrfFailed, Forbidden, Login, LoginRequired
+from bot.web.admin.auth import Auth, CsrfFailed, Forbidden, Login, LoginRequired, LoginThrottle
 from storage.types import utcnow
 
 T = TypeVar("T")
@@ -129,11 +129,12 @@ class AdminSite:
         routes: Routes,
         *,
         secure_cookies: bool,
+        throttle: LoginThrottle | None = None,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
         self.routes = routes
-        self.auth = Auth(secure_cookies=secure_cookies)
+        self.auth = Auth(secure_cookies=secure_cookies, throttle=throttle)
         self.templates = Jinja2Templates(directory=str(TEMPLATES))
 
     @staticmethod
