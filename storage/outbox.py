@@ -143,6 +143,26 @@ async def _take(
     return sorted(rows, key=lambda row: (row.priority, row.due_at))
 
 
+async def finish_sent(
+    session: AsyncSession, *, row_ids: list[int], worker: str, now: datetime
+) -> set[int]:
+    """Record many plain successes in one UPDATE; the ids this worker still held."""
+    if not row_ids:
+        return set()
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(row_ids),
+            OutboxMessage.claimed_by == worker,
+            OutboxMessage.state == "claimed",
+        )
+        .values(state="sent", lease_until=None, sent_at=now)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    return set(result.scalars().all())
+
+
 async def finish(
     session: AsyncSession,
     *,

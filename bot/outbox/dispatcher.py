@@ -43,7 +43,7 @@ from storage.models import (
     Participant,
     StaffUser,
 )
-from storage.outbox import claim_due, finish, release_claims
+from storage.outbox import claim_due, finish, finish_sent, release_claims
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -264,8 +264,24 @@ class Dispatcher:
     async def _record(self, results: list[Result]) -> None:
         """Write every outcome of the batch in one transaction."""
         now = self.clock()
+        # Plain successes (most of a broadcast) are written in one UPDATE; the rest one by one.
+        plain: list[Result] = []
+        others: list[Result] = []
+        for result in results:
+            simple = result.state == "sent" and not result.ambiguous and not result.error
+            (plain if simple else others).append(result)
         async with self.sessions.begin() as session:
-            for result in results:
+            held_ids = await finish_sent(
+                session, row_ids=[r.row.id for r in plain], worker=self.worker, now=now
+            )
+            for result in plain:
+                self.stats["sent"] += 1
+                if result.row.id not in held_ids:
+                    self.stats["lost_lease"] += 1
+                    log.warning(
+                        "push %s: lease lost before its outcome was recorded", result.row.id
+                    )
+            for result in others:
                 row, state, refund = result.row, result.state, result.refund
                 if result.blocked is not None:
                     channel, chat_id = result.blocked

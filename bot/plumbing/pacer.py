@@ -91,8 +91,13 @@ class Pacer:
                 continue
             granted = self._grant(now)
             if granted is None:
-                ready = min(self._chat_ready_at(chat, now) for _, _, chat, _ in self._waiting)
-                await self._sleep(max(ready - now, 0.001))
+                ready_at = [
+                    self._chat_ready_at(chat, now)
+                    for _, _, chat, future in self._waiting
+                    if not future.done()
+                ]
+                if ready_at:
+                    await self._sleep(max(min(ready_at) - now, 0.001))
 
     def _grant(self, now: float) -> Hashable | None:
         """Release the most urgent waiter whose chat is ready; None if none is."""
@@ -131,9 +136,11 @@ class Pacer:
         return now if tokens >= 1 else now + (1 - tokens) * self.per_chat
 
     def _drop_cancelled(self) -> None:
-        if any(future.done() for *_, future in self._waiting):
-            self._waiting = [entry for entry in self._waiting if not entry[3].done()]
-            heapq.heapify(self._waiting)
+        """Drop cancelled waiters from the top of the heap (O(log n) each; the ones deeper
+        down are skipped when they come up — a full scan per grant made a broadcast of n
+        messages cost n² checks)."""
+        while self._waiting and self._waiting[0][3].done():
+            heapq.heappop(self._waiting)
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep, but wake early for a new waiter (it may be more urgent or ready sooner)."""
