@@ -19,6 +19,7 @@ from bot.plumbing import menu
 from bot.plumbing.errors import UserError
 from bot.plumbing.formatting import moment
 from bot.plumbing.messages import Button, Reply
+from bot.plumbing.ownership import may_act_for
 from bot.plumbing.routes import (
     AnswerRoute,
     Audience,
@@ -127,7 +128,7 @@ async def answer_participant(
         question is None
         or question.direction != "in"
         or participant is None
-        or (actor.role != "admin" and participant.coach_id != actor.id)
+        or not may_act_for(actor, participant.coach_id)
     ):
         raise UserError(N_("This message is not from one of your participants."), show_menu=False)
     if participant.status == "deleted":
@@ -262,7 +263,7 @@ async def cb_reply(turn: Turn, message_id: int) -> list[Reply]:
         question is None
         or participant is None
         or participant.status == "deleted"
-        or (staff.role != "admin" and participant.coach_id != staff.id)
+        or not may_act_for(staff, participant.coach_id)
     ):
         raise UserError(N_("This message is not from one of your participants."), show_menu=False)
     turn.ask(f"cm:a:{message_id}")

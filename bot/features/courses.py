@@ -15,6 +15,7 @@ from bot.plumbing.errors import UserError
 from bot.plumbing.formatting import clock, days_and_time, long_date, weekdays, when
 from bot.plumbing.labels import KIND_LABELS, kind_label
 from bot.plumbing.messages import Button, Reply
+from bot.plumbing.ownership import may_act_for
 from bot.plumbing.reminders import ReminderPolicy
 from bot.plumbing.routes import (
     ButtonRoute,
@@ -141,7 +142,7 @@ async def mute_course(
 
 
 def _check_course_owner(actor: StaffUser, course: Course | None) -> Course:
-    if course is None or (actor.role != "admin" and course.coach_id != actor.id):
+    if course is None or not may_act_for(actor, course.coach_id):
         raise UserError(A_("This course is not one of yours, or does not exist."))
     return course
 

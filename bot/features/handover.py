@@ -17,6 +17,7 @@ from bot.i18n import A_, BY_CODE, N_
 from bot.plumbing import menu
 from bot.plumbing.errors import UserError
 from bot.plumbing.messages import Button, Reply
+from bot.plumbing.ownership import may_act_for
 from bot.plumbing.routes import ButtonRoute, Command, Feature, Job, JobContext
 from bot.plumbing.turn import Turn
 from bot.plumbing.voice import Voice
@@ -129,11 +130,7 @@ async def mark_handed_over(
     """Staff passed the data on to KIM: the request is done."""
     request = await session.get(HandoverRequest, request_id, with_for_update=True)
     participant = await session.get(Participant, request.participant_id) if request else None
-    if (
-        request is None
-        or participant is None
-        or (actor.role != "admin" and participant.coach_id != actor.id)
-    ):
+    if request is None or participant is None or not may_act_for(actor, participant.coach_id):
         raise UserError(A_("This request does not exist, or it is not one of yours."))
     if request.status != "open":
         raise UserError(A_("This request is not open any more (withdrawn or done)."))

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import A_, BY_CODE
 from bot.plumbing.errors import UserError
+from bot.plumbing.ownership import may_act_for
 from storage import audit
 from storage.models import Module, Participant, StaffUser
 
@@ -48,7 +49,7 @@ class ImportResult:
 
 def visible_to(actor: StaffUser, participant: Participant | None) -> bool:
     """True when the actor may see and change this participant."""
-    return participant is not None and (actor.role == "admin" or participant.coach_id == actor.id)
+    return participant is not None and may_act_for(actor, participant.coach_id)
 
 
 async def own_participant(

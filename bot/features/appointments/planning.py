@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_
 from bot.plumbing.errors import UserError
+from bot.plumbing.ownership import may_act_for
 from bot.plumbing.reminders import ReminderPolicy
 from bot.plumbing.routes import JobContext
 from storage import audit
@@ -103,7 +104,7 @@ async def plan_reminders(
 
 
 def _check_staff(actor: StaffUser, participant: Participant | None) -> Participant:
-    if participant is None or (actor.role != "admin" and participant.coach_id != actor.id):
+    if participant is None or not may_act_for(actor, participant.coach_id):
         # TRANSLATORS: to staff planning appointments (admin web or bot).
         raise UserError(N_("This participant is not one of yours, or does not exist."))
     if participant.status != "active":

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import BY_CODE, N_
 from bot.plumbing.errors import UserError
+from bot.plumbing.ownership import may_act_for
 from storage import audit
 from storage.models import (
     PRIORITY_BULK,
@@ -65,7 +66,7 @@ async def own_broadcast(
 ) -> Broadcast:
     """A broadcast this staff user may change; someone else's reads like a missing one."""
     broadcast = await session.get(Broadcast, broadcast_id, with_for_update=True)
-    if broadcast is None or (actor.role != "admin" and broadcast.created_by_id != actor.id):
+    if broadcast is None or not may_act_for(actor, broadcast.created_by_id):
         raise UserError(NOT_FOUND)
     if draft and broadcast.state != "draft":
         raise UserError(N_("This broadcast was sent already. /report shows how it goes."))
