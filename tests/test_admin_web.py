@@ -704,3 +704,34 @@ async def test_programme_end_for_a_module_and_the_handover_list(
     assert outcome.status_code == 303
     async with sessions() as session:
         assert (await session.get(Participant, farid.id)).outcome == "apprenticeship"
+
+
+async def test_numbers_too_big_to_be_ids_get_a_clear_answer(browser, staff, sessions):
+    """An id beyond the database's integer is "not found", never a server error."""
+    coach = await staff()
+    b = browser()
+    await b.login(coach.email, PASSWORD)
+    assert (await b.get("/admin/participants/99999999999")).status_code == 404
+    assert (
+        await b.get("/admin/participants?module=99999999999&page=99999999999")
+    ).status_code == 200
+    assert (await b.get("/admin/courses/new")).status_code == 200
+    course = await b.post(
+        "/admin/courses/new",
+        {
+            "title": "Deutsch A2",
+            "kind": "german_course",
+            "location": "VHS Unna",
+            "starts_on": "2026-12-01",
+            "ends_on": "2027-03-01",
+            "day0": "0",
+            "start0": "09:00",
+            "end0": "12:00",
+            "module": "99999999999",
+        },
+    )
+    assert course.status_code == 303
+    cid = course.headers["location"].split("/")[-1].split("?")[0]
+    await b.get(f"/admin/courses/{cid}")
+    enrol = await b.post(f"/admin/courses/{cid}/enrol", {"participant": "99999999999"})
+    assert enrol.status_code == 400

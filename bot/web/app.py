@@ -25,7 +25,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.channels.webchat import COOKIE, WebChat, form_token
 from bot.features.onboarding.chat import TOO_MANY_CODES
 from bot.features.onboarding.invites import create_invite
-from bot.features.staff.accounts import check_password, login_candidate
 from bot.i18n import DEFAULT, match_language, translator
 from bot.plumbing.messages import Incoming
 from bot.plumbing.router import MAX_TEXT, Router
@@ -33,7 +32,7 @@ from bot.plumbing.throttle import CODES_PER_ADDRESS, BadCodeThrottle
 from bot.plumbing.voice import Voice
 from bot.settings import Settings
 from bot.web.admin import admin_app
-from bot.web.admin.auth import LoginThrottle
+from bot.web.admin.auth import LoginThrottle, check_login
 from storage.db import at_head
 from storage.models import Participant, StaffUser
 from storage.types import utcnow
@@ -309,15 +308,11 @@ async def _basic_auth(
         email, _, password = base64.b64decode(header[6:]).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
         return None
-    email = email.strip().lower()[:254]
     client = request.client.host if request.client else "unknown"
-    if not await logins.attempt(email, client):
+    checked = await check_login(
+        logins, sessions, email=email.strip().lower()[:254], password=password, client=client
+    )
+    if checked.staff_id is None:
         return None
     async with sessions() as session:
-        candidate = await login_candidate(session, email=email)
-    staff_id = await check_password(candidate, password)
-    if staff_id is None:
-        return None
-    await logins.succeeded(email)
-    async with sessions() as session:
-        return await session.get(StaffUser, staff_id)
+        return await session.get(StaffUser, checked.staff_id)

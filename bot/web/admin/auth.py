@@ -18,11 +18,12 @@ from datetime import datetime, timedelta
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot.features.staff.accounts import check_password, login_candidate
 from storage.models import StaffUser
 from storage.staff import add_web_session, end_web_sessions, find_web_session
 
@@ -84,6 +85,35 @@ class LoginThrottle:
     async def succeeded(self, email: str) -> None:
         """The right password: the account's count starts again."""
         await self._limiter.clear(PER_ACCOUNT, "login-account", email)
+
+
+@dataclass(frozen=True)
+class LoginCheck:
+    """The staff id whose password matched (None if none did), or "throttled"."""
+
+    staff_id: int | None
+    throttled: bool = False
+
+
+async def check_login(
+    throttle: LoginThrottle,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    email: str,
+    password: str,
+    client: str,
+) -> LoginCheck:
+    """Every password check of the web (the login form, the invite API): count the try
+    first, then check off the event loop without holding a database connection; a success
+    clears the account's count."""
+    if not await throttle.attempt(email, client):
+        return LoginCheck(None, throttled=True)
+    async with sessions() as session:
+        candidate = await login_candidate(session, email=email)
+    staff_id = await check_password(candidate, password)
+    if staff_id is not None:
+        await throttle.succeeded(email)
+    return LoginCheck(staff_id)
 
 
 class Auth:

@@ -13,7 +13,7 @@ from bot.features.next_steps import (
     status,
 )
 from bot.i18n import LANGUAGES
-from bot.web.admin.site import Ctx, not_found
+from bot.web.admin.site import Ctx, not_found, parse_id
 from storage.content import all_nodes, texts_of
 from storage.models import ContentNode
 
@@ -44,7 +44,7 @@ async def content_new(ctx: Ctx) -> Response:
         lambda: add_node(
             ctx.session,
             actor=ctx.login.staff,
-            parent_id=int(parent) if parent.isdigit() else None,
+            parent_id=parse_id(parent),
             title=ctx.field("title"),
             body=ctx.field("body"),
             now=ctx.now,

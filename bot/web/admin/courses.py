@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, time
-
 from starlette.responses import Response
 
 from bot.features.courses import add_exception, create_course, enrol, leave, own_course
@@ -13,25 +11,11 @@ from bot.plumbing.errors import UserError
 from bot.plumbing.labels import KIND_LABELS
 from bot.plumbing.reminders import ReminderPolicy
 from bot.web.admin.people import form_choices
-from bot.web.admin.site import Ctx, not_found
+from bot.web.admin.site import Ctx, not_found, parse_clock, parse_day, parse_id
 from storage.overview import course_members, courses_for, search_participants
 
 COURSE_KINDS = [kind for kind in KIND_LABELS if kind.endswith("_course")]
 SLOTS = 3  # weekly times on the form
-
-
-def _day(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
-
-
-def _clock(value: str) -> time | None:
-    try:
-        return time.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 async def course_list(ctx: Ctx) -> Response:
@@ -41,22 +25,30 @@ async def course_list(ctx: Ctx) -> Response:
         "courses.html",
         courses=await courses_for(ctx.session, coach_id=coach_id),
         kind_names=KIND_LABELS,
-        today=ctx.now.astimezone(ctx.settings.tz).date(),
+        today=ctx.today,
     )
 
 
 async def course_new(ctx: Ctx) -> Response:
     """Create a course with up to three weekly times."""
     choices = await form_choices(ctx)
-    if ctx.form is None:
+    values: dict[str, str] = {}
+
+    def form(error: str | None = None) -> Response:
+        """The form, with what was typed and what is wrong (nothing is saved then)."""
         return ctx.render(
             "course_form.html",
-            values={},
+            status=400 if error else 200,
+            values=values,
             kinds=COURSE_KINDS,
             kind_names=KIND_LABELS,
             slots=SLOTS,
+            error=error,
             **choices,
         )
+
+    if ctx.form is None:
+        return form()
     values = {
         k: ctx.field(k)
         for k in ("title", "kind", "location", "starts_on", "ends_on", "module", "coach")
@@ -67,33 +59,13 @@ async def course_new(ctx: Ctx) -> Response:
         values |= {f"day{i}": weekday, f"start{i}": start, f"end{i}": end}
         if not (start or end):
             continue
-        begins, finishes = _clock(start), _clock(end)
+        begins, finishes = parse_clock(start), parse_clock(end)
         if not weekday.isdigit() or begins is None or finishes is None:
-            return ctx.render(
-                "course_form.html",
-                status=400,
-                values=values,
-                kinds=COURSE_KINDS,
-                kind_names=KIND_LABELS,
-                slots=SLOTS,
-                error=ctx._(A_("Each weekly time needs a weekday, a start and an end.")),
-                **choices,
-            )
+            return form(ctx._(A_("Each weekly time needs a weekday, a start and an end.")))
         slots.append((int(weekday), begins, finishes))
-    starts_on, ends_on = _day(values["starts_on"]), _day(values["ends_on"])
+    starts_on, ends_on = parse_day(values["starts_on"]), parse_day(values["ends_on"])
     if starts_on is None or ends_on is None:
-        return ctx.render(
-            "course_form.html",
-            status=400,
-            values=values,
-            kinds=COURSE_KINDS,
-            kind_names=KIND_LABELS,
-            slots=SLOTS,
-            error=ctx._(A_("Give the first and the last day of the course.")),
-            **choices,
-        )
-    module = values["module"]
-    coach = values["coach"]
+        return form(ctx._(A_("Give the first and the last day of the course.")))
     course, error = await ctx.attempt(
         lambda: create_course(
             ctx.session,
@@ -104,21 +76,12 @@ async def course_new(ctx: Ctx) -> Response:
             starts_on=starts_on,
             ends_on=ends_on,
             slots=slots,
-            module_id=int(module) if module.isdigit() else None,
-            coach_id=int(coach) if coach.isdigit() else None,
+            module_id=parse_id(values["module"]),
+            coach_id=parse_id(values["coach"]),
         )
     )
     if course is None:
-        return ctx.render(
-            "course_form.html",
-            status=400,
-            values=values,
-            kinds=COURSE_KINDS,
-            kind_names=KIND_LABELS,
-            slots=SLOTS,
-            error=error,
-            **choices,
-        )
+        return form(error)
     return ctx.redirect(f"/admin/courses/{course.id}", "created")
 
 
@@ -155,7 +118,7 @@ async def course_enrol(ctx: Ctx) -> Response:
 
     async def act() -> object:
         person = await own_participant(
-            ctx.session, actor=ctx.login.staff, participant_id=int(pid) if pid.isdigit() else 0
+            ctx.session, actor=ctx.login.staff, participant_id=parse_id(pid) or 0
         )
         return await enrol(
             ctx.session,
@@ -181,7 +144,7 @@ async def course_leave(ctx: Ctx) -> Response:
             ctx.session,
             actor=ctx.login.staff,
             course_id=course_id,
-            participant_id=int(pid) if pid.isdigit() else 0,
+            participant_id=parse_id(pid) or 0,
         )
     )
     if error:
@@ -192,7 +155,7 @@ async def course_leave(ctx: Ctx) -> Response:
 async def course_exception(ctx: Ctx) -> Response:
     """Mark a date on which the course does not meet."""
     course_id = int(ctx.request.path_params["cid"])
-    on_date = _day(ctx.field("date"))
+    on_date = parse_day(ctx.field("date"))
     if on_date is None:
         return await course_detail(ctx, error=ctx._(A_("Give a date.")), status=400)
     _, error = await ctx.attempt(

@@ -11,10 +11,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from bot.features.contact import QUESTION, answer_participant
-from bot.features.staff.accounts import change_password, check_password, login_candidate
+from bot.features.staff.accounts import change_password
 from bot.i18n import A_, ADMIN_LANGUAGES
 from bot.outbox.render import render_outbox
-from bot.web.admin.site import AdminSite, Ctx
+from bot.web.admin.auth import check_login
+from bot.web.admin.site import AdminSite, Ctx, parse_id
 from storage import audit
 from storage.models import StaffUser
 from storage.overview import (
@@ -78,22 +79,21 @@ def login_pages(site: AdminSite) -> tuple[Callable[..., Any], Callable[..., Any]
 
         if not isinstance(sent, str) or not hmac.compare_digest(sent, token):
             return again(A_("The form had expired. Please log in again."), 400)
-        if not await site.auth.throttle.attempt(email, client):
+        checked = await check_login(
+            site.auth.throttle, site.sessions, email=email, password=password, client=client
+        )
+        if checked.throttled:
             # TRANSLATORS: admin login; too many wrong passwords for this account or computer.
             return again(
                 A_("Too many failed attempts. Wait 15 minutes, or ask an admin to help."), 429
             )
-        # No database connection is held during the password check (~100 ms in a thread).
-        async with site.sessions() as session:
-            candidate = await login_candidate(session, email=email)
-        staff_id = await check_password(candidate, password)
         now = utcnow()
         async with site.sessions.begin() as session:
+            staff_id = checked.staff_id
             staff = await session.get(StaffUser, staff_id) if staff_id is not None else None
             if staff is None or not staff.active:
                 await audit.record(session, actor="anonymous", action="staff.login_failed")
                 return again(A_("E-mail address or password is wrong."), 401)
-            await site.auth.throttle.succeeded(email)
             response = RedirectResponse(target, status_code=303)
             await site.auth.open(session, response, staff, now=now)
             await audit.record(
@@ -156,7 +156,7 @@ async def dashboard(ctx: Ctx) -> Response:
     """Today's and tomorrow's appointments with answers, open questions, a weekly chart."""
     tz = ctx.settings.tz
     coach_id = None if ctx.login.is_admin else ctx.login.staff.id
-    today = ctx.now.astimezone(tz).date()
+    today = ctx.today
     midnight = datetime.combine(today, datetime.min.time(), tzinfo=tz)
     soon = await appointments_between(
         ctx.session, coach_id=coach_id, start=midnight, end=midnight + timedelta(days=2)
@@ -245,13 +245,13 @@ async def answer_message(ctx: Ctx) -> Response:
 async def audit_log(ctx: Ctx) -> Response:
     """Who did what to which record; filters by actor, action, object. Admins only."""
     object_id = ctx.query("object_id")
-    page = max(int(ctx.query("page", "1")) if ctx.query("page", "1").isdigit() else 1, 1)
+    page = max(parse_id(ctx.query("page", "1")) or 1, 1)
     entries = await audit_entries(
         ctx.session,
         actor=ctx.query("actor"),
         action=ctx.query("action"),
         object_type=ctx.query("object_type"),
-        object_id=int(object_id) if object_id.isdigit() else None,
+        object_id=parse_id(object_id),
         offset=(page - 1) * 100,
     )
     return ctx.render(

@@ -32,11 +32,11 @@ from bot.plumbing.errors import UserError
 from bot.plumbing.labels import KIND_LABELS
 from bot.plumbing.reminders import ReminderPolicy
 from bot.plumbing.voice import Voice
-from bot.web.admin.site import Ctx, not_found
+from bot.web.admin.site import Ctx, not_found, parse_id
 from storage import audit
 from storage.appointments import enrolments_of
 from storage.invites import open_invites
-from storage.models import Appointment, Module, StaffUser
+from storage.models import Appointment, Module, Participant, StaffUser
 from storage.overview import appointments_of, chats_of, courses_for, search_participants
 
 PAGE = 50
@@ -60,10 +60,6 @@ async def form_choices(ctx: Ctx) -> dict[str, Any]:
     }
 
 
-def _int(value: str) -> int | None:
-    return int(value) if value.isdigit() and len(value) < 10 else None
-
-
 def _local(ctx: Ctx, day: str, clock: str) -> datetime | None:
     """A local date and time from a form as an aware datetime, or None if malformed."""
     try:
@@ -75,13 +71,13 @@ def _local(ctx: Ctx, day: str, clock: str) -> datetime | None:
 async def participant_list(ctx: Ctx) -> Response:
     """Search and filter participants; a coach sees their own only."""
     reachable = {"yes": True, "no": False}.get(ctx.query("reachable"))
-    page = max(_int(ctx.query("page", "1")) or 1, 1)
+    page = max(parse_id(ctx.query("page", "1")) or 1, 1)
     people, total = await search_participants(
         ctx.session,
         coach_id=None if ctx.login.is_admin else ctx.login.staff.id,
         text=ctx.query("q")[:100],
-        module_id=_int(ctx.query("module")),
-        filter_coach_id=_int(ctx.query("coach")),
+        module_id=parse_id(ctx.query("module")),
+        filter_coach_id=parse_id(ctx.query("coach")),
         locale=ctx.query("language") or None,
         status=ctx.query("status") or None,
         reachable=reachable,
@@ -145,32 +141,40 @@ async def participants_csv(ctx: Ctx) -> Response:
     )
 
 
+PARTICIPANT_FIELDS = ("name", "language", "module", "coach")
+
+
+async def _participant_form(
+    ctx: Ctx, person: Participant | None, values: dict[str, str], error: str | None = None
+) -> Response:
+    """The add/edit form, with what was typed and what is wrong (nothing is saved then)."""
+    return ctx.render(
+        "participant_form.html",
+        status=400 if error else 200,
+        person=person,
+        values=values,
+        error=error,
+        **await form_choices(ctx),
+    )
+
+
 async def participant_new(ctx: Ctx) -> Response:
     """Create one participant."""
     if ctx.form is None:
-        return ctx.render(
-            "participant_form.html", person=None, values={}, **await form_choices(ctx)
-        )
-    values = {k: ctx.field(k) for k in ("name", "language", "module", "coach")}
+        return await _participant_form(ctx, None, {})
+    values = {k: ctx.field(k) for k in PARTICIPANT_FIELDS}
     created, error = await ctx.attempt(
         lambda: create_participant(
             ctx.session,
             actor=ctx.login.staff,
             display_name=values["name"],
             locale=values["language"] or None,
-            module_id=_int(values["module"]),
-            coach_id=_int(values["coach"]),
+            module_id=parse_id(values["module"]),
+            coach_id=parse_id(values["coach"]),
         )
     )
     if created is None:
-        return ctx.render(
-            "participant_form.html",
-            status=400,
-            person=None,
-            values=values,
-            error=error,
-            **await form_choices(ctx),
-        )
+        return await _participant_form(ctx, None, values, error)
     return ctx.redirect(f"/admin/participants/{created.id}", "created")
 
 
@@ -190,10 +194,8 @@ async def participant_edit(ctx: Ctx) -> Response:
             "module": str(person.module_id or ""),
             "coach": str(person.coach_id or ""),
         }
-        return ctx.render(
-            "participant_form.html", person=person, values=values, **await form_choices(ctx)
-        )
-    values = {k: ctx.field(k) for k in ("name", "language", "module", "coach")}
+        return await _participant_form(ctx, person, values)
+    values = {k: ctx.field(k) for k in PARTICIPANT_FIELDS}
     _, error = await ctx.attempt(
         lambda: update_participant(
             ctx.session,
@@ -201,19 +203,12 @@ async def participant_edit(ctx: Ctx) -> Response:
             participant_id=participant_id,
             display_name=values["name"],
             locale=values["language"] or None,
-            module_id=_int(values["module"]),
-            coach_id=_int(values["coach"]),
+            module_id=parse_id(values["module"]),
+            coach_id=parse_id(values["coach"]),
         )
     )
     if error:
-        return ctx.render(
-            "participant_form.html",
-            status=400,
-            person=person,
-            values=values,
-            error=error,
-            **await form_choices(ctx),
-        )
+        return await _participant_form(ctx, person, values, error)
     return ctx.redirect(f"/admin/participants/{participant_id}", "saved")
 
 
@@ -252,12 +247,12 @@ async def _detail(
         other_courses=[
             c
             for c in await courses_for(ctx.session, coach_id=coach_id)
-            if c.id not in enrolled and c.ends_on >= ctx.now.astimezone(ctx.settings.tz).date()
+            if c.id not in enrolled and c.ends_on >= ctx.today
         ],
         invites=await open_invites(ctx.session, participant_id=person.id, now=ctx.now),
         kinds=APPOINTMENT_KINDS,
         outcomes=OUTCOMES,
-        today=ctx.now.astimezone(ctx.settings.tz).date(),
+        today=ctx.today,
         kind_names=KIND_LABELS,
         error=error,
         status=status,

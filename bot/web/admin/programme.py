@@ -4,7 +4,6 @@ see hand-over requests to KIM, and the outcome report."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 
 from sqlalchemy import select
 from starlette.responses import Response
@@ -13,24 +12,17 @@ from bot.features.handover import handover_data, mark_handed_over, plan_programm
 from bot.features.roster import OUTCOMES, set_outcome
 from bot.i18n import A_
 from bot.web.admin.people import form_choices
-from bot.web.admin.site import Ctx, not_found
+from bot.web.admin.site import Ctx, not_found, parse_day
 from storage.models import Module, Participant
 from storage.overview import handover_requests, outcome_counts
 
 REPORT_ROWS = ("reached", "supported_at_end", *OUTCOMES)
 
 
-def _day(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
-
-
 async def plan_end_one(ctx: Ctx) -> Response:
     """The last day of one participant (today ends the programme within minutes)."""
     participant_id = int(ctx.request.path_params["pid"])
-    on = _day(ctx.field("ends_on"))
+    on = parse_day(ctx.field("ends_on"))
     if on is None:
         return ctx.redirect(f"/admin/participants/{participant_id}")
     changed = await plan_programme_end(
@@ -60,7 +52,7 @@ async def programme_end(ctx: Ctx) -> Response:
     choices = await form_choices(ctx)
     if ctx.form is None:
         return ctx.render("programme_end.html", **choices)
-    on = _day(ctx.field("ends_on"))
+    on = parse_day(ctx.field("ends_on"))
     if on is None:
         return ctx.render(
             "programme_end.html", status=400, error=ctx._(A_("Give the last day.")), **choices

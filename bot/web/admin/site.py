@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 from babel.dates import format_date, format_datetime, format_time, get_day_names
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -75,6 +76,11 @@ class Ctx:
         """The process settings."""
         return self.site.settings
 
+    @property
+    def today(self) -> date:
+        """Today in the programme's time zone."""
+        return self.now.astimezone(self.settings.tz).date()
+
     def _(self, message: str, **params: Any) -> str:
         """An admin-domain message; shared action messages come from the bot's catalog."""
         return self.site.translate(self.t, message, **params)
@@ -117,6 +123,47 @@ class Ctx:
 
 
 Handler = Callable[[Ctx], Awaitable[Response]]
+
+MAX_ID_DIGITS = 9  # ids fit PostgreSQL's integer; a longer number is no id of ours
+
+
+def parse_id(value: str) -> int | None:
+    """A record id from a form or query, or None (also for numbers too big to be one)."""
+    return int(value) if value.isdigit() and len(value) <= MAX_ID_DIGITS else None
+
+
+def parse_day(value: str) -> date | None:
+    """A date from a form (YYYY-MM-DD), or None."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def parse_clock(value: str) -> time | None:
+    """A time of day from a form (HH:MM), or None."""
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+class IdConvertor(Convertor[int]):
+    """`{name:id}` in a route: one to nine digits, so a huge number is a 404, not a
+    database error."""
+
+    regex = f"[0-9]{{1,{MAX_ID_DIGITS}}}"
+
+    def convert(self, value: str) -> int:
+        """The id as a number."""
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        """The id in a URL."""
+        return str(value)
+
+
+register_url_convertor("id", IdConvertor())
 
 
 class AdminSite:
