@@ -1,7 +1,9 @@
 """The Telegram sender: every answer of the Bot API becomes a typed outcome, never an error.
 
 The real python-telegram-bot client talks to the fake over loopback HTTP, without a rate
-limiter in between, so each fault reaches the sender as Telegram would send it.
+limiter in between, so each fault reaches the sender as Telegram would send it. Every test
+runs on the transport the bot uses (aiohttp, bot/channels/telegram_http.py) and on PTB's
+own (httpx): the outcomes must not depend on it.
 """
 
 from __future__ import annotations
@@ -10,21 +12,23 @@ from collections.abc import AsyncIterator
 
 import pytest
 from telegram import Bot
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_sender import TelegramSender
 from bot.plumbing.delivery import Status
 from bot.plumbing.messages import Button, Document, Reply
 
 
-@pytest.fixture
-async def sender(fake_telegram) -> AsyncIterator[TelegramSender]:
+@pytest.fixture(params=["aiohttp", "httpx"])
+async def sender(fake_telegram, request) -> AsyncIterator[TelegramSender]:
     fake_telegram.rate_limits(enabled=False)
-    bot = Bot(
-        fake_telegram.token,
-        base_url=fake_telegram.base_url,
-        request=HTTPXRequest(read_timeout=0.3, connect_timeout=2),
+    transport: BaseRequest = (
+        AiohttpRequest(read_timeout=0.3, connect_timeout=2)
+        if request.param == "aiohttp"
+        else HTTPXRequest(read_timeout=0.3, connect_timeout=2)
     )
+    bot = Bot(fake_telegram.token, base_url=fake_telegram.base_url, request=transport)
     async with bot:
         yield TelegramSender(bot)
 
@@ -45,6 +49,10 @@ async def test_sent_and_edited(sender, fake_telegram):
     assert again.ok
     document = Reply("Kalender", document=Document("a.ics", b"BEGIN:VCALENDAR", "text/calendar"))
     assert (await sender.send(4001, document)).ok
+    upload = fake_telegram.sent(4001)[-1]
+    assert upload["document"]["file_name"] == "a.ics"
+    assert upload["document_content"] == b"BEGIN:VCALENDAR"
+    assert upload["caption"] == "Kalender"
 
 
 @pytest.mark.parametrize(
@@ -83,3 +91,17 @@ async def test_a_timeout_is_transient_and_ambiguous(sender, fake_telegram):
     outcome = await sender.send(4005, REPLY)
     assert outcome.status is Status.TRANSIENT and outcome.ambiguous
     await fake_telegram.wait_for(lambda f: f.sent(4005), timeout=5)
+
+
+@pytest.mark.parametrize("transport", [AiohttpRequest, HTTPXRequest])
+async def test_no_server_is_transient_and_not_ambiguous(transport, unused_tcp_port):
+    """Nothing listens: the message cannot have arrived, so it is simply retried later."""
+    request = transport()
+    bot = Bot("123:abc", base_url=f"http://127.0.0.1:{unused_tcp_port}/bot", request=request)
+    await request.initialize()  # not bot.initialize(): its getMe would fail first
+    try:
+        outcome = await TelegramSender(bot).send(4006, REPLY)
+    finally:
+        await request.shutdown()
+    assert outcome.status is Status.TRANSIENT and not outcome.ambiguous
+    assert "ConnectError" in (outcome.error or "") or "Connector" in (outcome.error or "")

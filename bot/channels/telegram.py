@@ -20,6 +20,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_pacing import PacedRateLimiter
 from bot.channels.telegram_sender import TelegramSender
 from bot.i18n import LANGUAGES, N_, match_language, translator
@@ -115,6 +116,8 @@ def build_application(
             PacedRateLimiter(pacer, paid_pacer(settings), settings.telegram_max_in_flight)
         )
         .concurrent_updates(PerChatUpdates())
+        .request(AiohttpRequest(connections=settings.telegram_max_in_flight + 4))
+        .get_updates_request(AiohttpRequest(connections=1))
     )
     if settings.webhook_mode:
         builder = builder.updater(None)  # updates arrive through our own web route
