@@ -3,6 +3,8 @@
 Ours: one outbox row per recipient, sent by the dispatcher through the shared pacer.
 Baseline, same run and fake: a naive loop of `send_message` calls through
 python-telegram-bot's AIORateLimiter. Printed: achieved rate / limit, 429s, peak memory.
+The fake runs in a process of its own (bench/remote_fake.py), as Telegram does; each run
+gets a fresh one.
 
 Run: python -m bench.broadcast           (small sizes, as CI runs it)
      python -m bench.broadcast --full    (1,500 at 30/s; 10,000 at 1,000/s paid)
@@ -24,6 +26,8 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 from sqlalchemy import insert
 from telegram.ext import AIORateLimiter, ApplicationBuilder
 
+from bench.remote_fake import RemoteFake
+from bot.app import settle_heap
 from bot.channels.telegram import build_application
 from bot.features import FEATURES, welcome
 from bot.outbox.dispatcher import Dispatcher
@@ -39,7 +43,6 @@ from storage.models import (
     StaffUser,
 )
 from storage.types import utcnow
-from tests.fake_telegram import FakeTelegram
 
 FIRST_CHAT = 900_000
 TEXT = "Das Büro ist am Freitag geschlossen."
@@ -104,25 +107,19 @@ async def _seed(sessions, count: int) -> None:  # type: ignore[no-untyped-def]
         )
 
 
-def _ok(fake: FakeTelegram) -> int:
-    return sum(1 for c in fake.calls_of("sendMessage") if c.status == 200)
-
-
 async def ours(folder: Path, count: int, rate: float, paid: bool, memory: bool = False) -> dict:
     url = f"sqlite+aiosqlite:///{folder}/broadcast-{count}-{paid}-{memory}.db"
     engine = make_engine(url)
     await upgrade(engine)
     sessions = make_sessionmaker(engine)
     await _seed(sessions, count)
-    async with FakeTelegram() as fake:
-        fake.rate_limits(enabled=True, global_per_second=30)
+    async with RemoteFake(global_per_second=30) as fake:
         settings = load_settings(
             _env_file=None,
             database_url=url,
             telegram_bot_token=fake.token,
             telegram_api_url=fake.base_url,
             telegram_paid_broadcast=paid,
-            dispatch_batch=max(60, int(rate)),
         )
         application = build_application(settings, Router(settings, sessions, FEATURES, welcome))
         await application.initialize()
@@ -132,26 +129,30 @@ async def ours(folder: Path, count: int, rate: float, paid: bool, memory: bool =
             settings=settings,
             senders={"telegram": application.bot_data["sender"]},
         )
+        settle_heap()  # as `wegweiser run` does once it has started
         if memory:
             tracemalloc.start()
-        started = time.perf_counter()
-        while _ok(fake) < count:
-            if not await dispatcher.tick():
+        started, busy = time.perf_counter(), time.thread_time()
+        while (await fake.stats())["sent"] < count:
+            # As the scheduler's job does (Dispatcher.run): drain, batches overlapping.
+            if not await dispatcher.drain(timeout=None):
                 await asyncio.sleep(0.01)
         elapsed = time.perf_counter() - started
+        busy = (time.thread_time() - busy) / elapsed  # share of the time the loop computed
         peak = tracemalloc.get_traced_memory()[1] if memory else 0
         if memory:
             tracemalloc.stop()
         await application.shutdown()
-        result = {"rate": count / elapsed, "429": fake.rejected_429, "peak": peak}
+        stats = await fake.stats()
+        result = {"rate": count / elapsed, "429": stats["rejected_429"], "peak": peak}
+        result["busy"] = busy
     await engine.dispose()
     return result
 
 
 async def naive(count: int, paid: bool, memory: bool = False) -> dict:
     """A plain loop of send_message through PTB's AIORateLimiter."""
-    async with FakeTelegram() as fake:
-        fake.rate_limits(enabled=True, global_per_second=30)
+    async with RemoteFake(global_per_second=30) as fake:
         application = (
             ApplicationBuilder()
             .token(fake.token)
@@ -160,6 +161,7 @@ async def naive(count: int, paid: bool, memory: bool = False) -> dict:
             .build()
         )
         await application.initialize()
+        settle_heap()  # the same for the baseline
         if memory:
             tracemalloc.start()
         started = time.perf_counter()
@@ -172,7 +174,8 @@ async def naive(count: int, paid: bool, memory: bool = False) -> dict:
         if memory:
             tracemalloc.stop()
         await application.shutdown()
-        return {"rate": count / elapsed, "429": fake.rejected_429, "peak": peak}
+        stats = await fake.stats()
+        return {"rate": count / elapsed, "429": stats["rejected_429"], "peak": peak}
 
 
 async def main(full: bool) -> None:

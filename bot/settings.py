@@ -231,6 +231,18 @@ class Settings(BaseSettings):
         _clock(value)
         return value
 
+    @property
+    def dispatch_batch_size(self) -> int:
+        """Rows per claim: DISPATCH_BATCH, or a quarter second of the fastest pace if more.
+
+        The dispatcher claims and renders the next batch while the last one is sent; a batch
+        shorter than that work would leave the pacer waiting (paid broadcasts: 250 rows).
+        """
+        fastest = self.telegram_messages_per_second
+        if self.telegram_paid_broadcast:
+            fastest = max(fastest, self.telegram_paid_per_second)
+        return max(self.dispatch_batch, min(int(fastest / 4), 1000))
+
     def offsets_for(self, kind: str) -> list[Offset]:
         """The reminder offsets for an appointment kind (or a course: kind "course")."""
         return parse_offsets(self.reminder_offsets_by_kind.get(kind, self.reminder_offsets))

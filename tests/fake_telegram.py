@@ -46,6 +46,7 @@ import logging
 import math
 import re
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from types import EllipsisType
@@ -589,6 +590,7 @@ class FakeTelegram:
         self.bot_id = int(prefix) if prefix.isdigit() else 123456
         self.port = 0
         self.calls: list[Call] = []
+        self._counts: Counter[tuple[str, int]] = Counter()  # (method, status): see count()
         self.events: list[dict[str, Any]] = []
         self.users: dict[int, FakeUser] = {}
         self.files: dict[str, UploadedFile] = {}
@@ -721,6 +723,13 @@ class FakeTelegram:
     def message(self, chat_id: int, message_id: int) -> dict[str, Any] | None:
         """Current stored state of a bot message, or None."""
         return self._messages.get((chat_id, message_id))
+
+    def count(self, method: str, status: int | None = None) -> int:
+        """How many calls of `method` (with that HTTP status) were recorded; cheap enough
+        to poll after every request, unlike ``len(calls_of(...))``."""
+        if status is not None:
+            return self._counts[method, status]
+        return sum(n for (m, _), n in self._counts.items() if m == method)
 
     def calls_of(self, method: str) -> list[Call]:
         """All recorded calls of one method."""
@@ -1276,6 +1285,7 @@ class FakeTelegram:
         except ApiError as exc:
             status, body = exc.status, exc.body()
         self.calls.append(Call(method, params, started, status))
+        self._counts[method, status] += 1
         self._bump()
         if status != 200:
             logger.debug("fake %s -> %s %s", method, status, body.get("description"))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
 
-from bot.outbox.dispatcher import Dispatcher
+from bot.outbox.dispatcher import PIPELINE, Dispatcher
 from storage.models import PRIORITY_REMINDER, Appointment, ChannelIdentity, OutboxMessage
 from storage.outbox import enqueue
 from storage.types import utcnow
@@ -217,3 +218,51 @@ async def test_a_dead_workers_lease_expires_and_the_row_is_taken_again(
     assert await dispatcher.tick() == 1
     assert (await _row(sessions, row_id)).state == "sent"
     assert len(telegram.fake.sent(9714)) == 1
+
+
+async def test_the_job_drains_a_backlog_in_the_background(
+    dispatcher, sessions, telegram, reminder
+):
+    """The scheduler's job returns at once; one drain sends every row in overlapping
+    batches, a second job run meanwhile starts nothing, and stop() finds nothing held."""
+    # Batches of 2 (the pace in these settings only sizes the batch; the pacer is the app's).
+    dispatcher.settings = dispatcher.settings.model_copy(
+        update={"dispatch_batch": 2, "telegram_messages_per_second": 4.0}
+    )
+    assert dispatcher.settings.dispatch_batch_size == 2
+    rows = [(await reminder(9800 + i))[0] for i in range(7)]
+    telegram.fake.delay_next("sendMessage", 0.2, count=7)  # a slow network
+    assert await dispatcher.run() == 0  # returns at once
+    first = dispatcher._draining
+    assert first is not None and not first.done()
+    await dispatcher.run()
+    assert dispatcher._draining is first  # one drain per process
+    overlap = 0
+    while not first.done():
+        overlap = max(overlap, len(dispatcher._batches))
+        await asyncio.sleep(0.01)
+    assert overlap == PIPELINE  # the next batch was ready while one was being sent
+    for chat in range(9800, 9807):
+        assert len(telegram.fake.sent(chat)) == 1
+    assert {(await _row(sessions, row_id)).state for row_id in rows} == {"sent"}
+    assert await dispatcher.stop() == 0  # nothing left claimed
+
+
+async def test_stop_lets_the_batches_in_flight_finish(dispatcher, sessions, telegram, reminder):
+    """Stopping mid-drain sends and records what was claimed, claims nothing more."""
+    # Batches of 2 (the pace in these settings only sizes the batch; the pacer is the app's).
+    dispatcher.settings = dispatcher.settings.model_copy(
+        update={"dispatch_batch": 2, "telegram_messages_per_second": 4.0}
+    )
+    assert dispatcher.settings.dispatch_batch_size == 2
+    rows = [(await reminder(9810 + i))[0] for i in range(8)]
+    telegram.fake.delay_next("sendMessage", 0.3, count=8)
+    await dispatcher.run()
+    await asyncio.sleep(0.1)  # the first two batches are on the wire
+    assert await dispatcher.stop() == 0
+    states = [(await _row(sessions, row_id)).state for row_id in rows]
+    assert states.count("claimed") == 0
+    sent = states.count("sent")
+    assert 2 <= sent < 8 and set(states) == {"sent", "pending"}
+    assert len(telegram.fake.calls_of("sendMessage")) == sent
+    assert await dispatcher.tick() == 0  # a stopped dispatcher takes nothing

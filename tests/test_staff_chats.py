@@ -3,7 +3,7 @@ notices there, rendered in the coach's language when they are sent."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -121,7 +121,10 @@ async def test_an_appointment_renders_for_a_participant_outside_any_update(
 ):
     """A Voice built from the stored participant alone, as the dispatcher will build it."""
     participant = await make_participant(accepted=True, locale="ar", display_name="Amina")
-    appointment = await make_appointment(participant, starts_in=timedelta(days=1, hours=1))
+    # Tomorrow at noon in Berlin: "now + 25 h" is the day after tomorrow late in the evening.
+    tomorrow = datetime.now(BERLIN).date() + timedelta(days=1)
+    noon = datetime.combine(tomorrow, time(12), tzinfo=BERLIN).astimezone(UTC)
+    appointment = await make_appointment(participant, starts_at=noon)
     async with sessions() as session:
         stored = await session.get(Appointment, appointment.id)
         voice = Voice.for_participant(participant, tz=BERLIN, now=utcnow())

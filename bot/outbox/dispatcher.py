@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 CHANNEL_ORDER = ("telegram", "signal", "web")  # where a push goes first
 SEND_TIMEOUT = 60.0  # seconds; the sender's own HTTP timeouts are shorter
 MAX_BACKOFF = timedelta(minutes=10)
+PIPELINE = 2  # batches in flight per process: one being sent, the next being prepared
 # Subjects loaded for a whole batch at once; templates find them with session.get().
 SUBJECTS = {
     "appointment": Appointment,
@@ -85,19 +86,100 @@ class Dispatcher:
         self.clock = clock
         self.worker = worker or worker_name()
         self.stats: Counter[str] = Counter()
-        self._lock = asyncio.Lock()
+        self._claiming = asyncio.Lock()
+        self._batches: dict[asyncio.Task[int], int] = {}  # in flight: rows in each
+        self._draining: asyncio.Task[None] | None = None
         self._stopped = False
 
     async def tick(self) -> int:
-        """Claim one batch of due rows and deliver them; how many were claimed.
+        """Claim one batch of due rows and deliver it; how many were claimed.
 
         Render the batch in one read session, starting each row's send as soon as it is
         rendered (the pacer keeps the limits and the order), then record every outcome in
         one write transaction. No transaction is open while a send waits on the network.
         """
-        async with self._lock:  # one batch at a time per process
+        batch = await self._start_batch()
+        if batch is None:
+            return 0
+        return await batch
+
+    async def drain(self, *, timeout: float | None = 30.0) -> int:  # noqa: ASYNC109
+        """Deliver until nothing is due; how many rows were claimed.
+
+        The next batch is claimed and rendered while the last one is still being sent (at
+        most PIPELINE batches at once), so a long backlog flows at the pacer's pace instead
+        of pausing at every batch for its record, the next claim and the next render.
+        """
+        async with asyncio.timeout(timeout):
+            return await self._drain()
+
+    async def run(self) -> int:
+        """The scheduler's job: start draining in the background unless a drain is running.
+
+        It returns at once, so a long broadcast never makes the scheduler skip (and warn
+        about) the job's next runs; a reminder that falls due meanwhile is claimed by the
+        running drain, which keeps claiming until nothing is due.
+        """
+        if self._stopped or (self._draining is not None and not self._draining.done()):
+            return 0
+        self._draining = asyncio.get_running_loop().create_task(self._drain_logged())
+        return 0
+
+    async def stop(self) -> int:
+        """Take no more, let the batches in flight finish and be recorded, give back what
+        this process still holds."""
+        self._stopped = True
+        async with self._claiming:  # a claim under way becomes a batch before we look
+            pass
+        if self._batches:
+            await asyncio.wait(self._batches)
+        if self._draining is not None:
+            await asyncio.wait([self._draining])
+        return await self.release()
+
+    async def release(self) -> int:
+        """Give back what this process holds (clean shutdown); how many rows."""
+        async with self.sessions.begin() as session:
+            return await release_claims(session, worker=self.worker)
+
+    async def _drain(self) -> int:
+        claimed = 0
+        in_flight: set[asyncio.Task[int]] = set()
+        try:
+            while True:
+                batch = None
+                if len(in_flight) < PIPELINE:
+                    batch = await self._start_batch()
+                if batch is not None:
+                    in_flight.add(batch)
+                    claimed += self._batches[batch]
+                    continue
+                if not in_flight:
+                    return claimed  # nothing due and nothing under way
+                # Full, or nothing due yet: a batch's record may make rows due again
+                # (another chat of a blocked person), so look again once one is done.
+                done, in_flight = await asyncio.wait(
+                    in_flight, return_when=asyncio.FIRST_COMPLETED
+                )
+                for finished in done:
+                    finished.result()  # a failed record ends the drain; leases expire
+        finally:
+            # Even when cancelled: a batch stopped between its send and its record would
+            # be sent again once its lease ran out.
+            if in_flight:
+                await asyncio.wait(in_flight)
+
+    async def _drain_logged(self) -> None:
+        try:
+            await self._drain()
+        except Exception:
+            log.exception("dispatching failed; the next tick tries again")
+
+    async def _start_batch(self) -> asyncio.Task[int] | None:
+        """Claim a batch and start delivering it; None when nothing is due (or stopping)."""
+        async with self._claiming:
             if self._stopped:
-                return 0
+                return None
             now = self.clock()
             lease = timedelta(seconds=self.settings.dispatch_lease_seconds)
             async with self.sessions.begin() as session:
@@ -106,30 +188,20 @@ class Dispatcher:
                     now=now,
                     worker=self.worker,
                     lease_until=now + lease,
-                    limit=self.settings.dispatch_batch,
+                    limit=self.settings.dispatch_batch_size,
                 )
-            if rows:
-                sending, results = await self._prepare(rows, now)
-                results += await asyncio.gather(*sending)
-                await self._record(results)
-            return len(rows)
+            if not rows:
+                return None
+            batch = asyncio.get_running_loop().create_task(self._deliver(rows, now))
+            self._batches[batch] = len(rows)
+            batch.add_done_callback(lambda done: self._batches.pop(done, None))
+            return batch
 
-    async def drain(self, *, timeout: float = 30.0) -> None:  # noqa: ASYNC109
-        """Tick until nothing is due (tests and the command line)."""
-        async with asyncio.timeout(timeout):
-            while await self.tick():
-                pass
-
-    async def stop(self) -> int:
-        """Wait for a batch in flight, take no more, give back what this process holds."""
-        async with self._lock:
-            self._stopped = True
-            return await self.release()
-
-    async def release(self) -> int:
-        """Give back what this process holds (clean shutdown); how many rows."""
-        async with self.sessions.begin() as session:
-            return await release_claims(session, worker=self.worker)
+    async def _deliver(self, rows: list[OutboxMessage], now: datetime) -> int:
+        sending, results = await self._prepare(rows, now)
+        results += await asyncio.gather(*sending)
+        await self._record(results)
+        return len(rows)
 
     async def _prepare(
         self, rows: list[OutboxMessage], now: datetime
@@ -142,6 +214,10 @@ class Dispatcher:
         async with self.sessions() as session:
             chats = await self._prefetch(session, rows)
             for row in rows:
+                # Rendering awaits nothing that waits (the batch is prefetched), so without
+                # this a batch would hold the event loop for its whole render: replies and
+                # the pacer's slots would wait for it.
+                await asyncio.sleep(0)
                 if row.priority >= PRIORITY_REMINDER and now - row.due_at > catch_up:
                     log.info("push %s skipped: %s late", row.id, now - row.due_at)
                     decided.append(Result(row, "skipped", error="too late"))

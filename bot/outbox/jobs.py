@@ -35,7 +35,7 @@ def build_scheduler(
     scheduler = AsyncIOScheduler(timezone=settings.tz)
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
     scheduler.add_job(
-        _quiet(dispatcher.tick, "dispatcher tick"),
+        _quiet(dispatcher.run, "dispatcher tick"),
         IntervalTrigger(seconds=settings.dispatch_interval_seconds),
         id="dispatcher",
         **common,

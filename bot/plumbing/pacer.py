@@ -5,6 +5,11 @@ then bulk), so a broadcast never delays an answer.
 Limits: `per_second` messages overall, and per chat one message every `per_chat` seconds
 with a burst of `chat_burst` (Telegram tolerates a short burst in one chat; the fake Bot API
 enforces the same bucket). `hold(seconds)` stops every send for the time the platform asked.
+
+Slots are kept on a fixed schedule: when the event loop wakes the pacer late (a busy loop
+does; at 1,000/s a slot is 1 ms, which is about the loop's timer resolution), the slots
+missed in the last CATCH_UP seconds are granted at once instead of being lost. So no second
+ever holds more than `per_second` plus CATCH_UP's worth of messages.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import asyncio
 import heapq
 import itertools
 from collections.abc import Callable, Hashable
+
+CATCH_UP = 0.01  # seconds of missed slots granted at once after a late wake-up
 
 
 class Pacer:
@@ -26,6 +33,8 @@ class Pacer:
         clock: Callable[[], float] | None = None,
     ) -> None:
         self.interval = 1.0 / per_second
+        # How far the schedule may lag behind the clock: at least one slot (as always).
+        self._catch_up = max(self.interval, CATCH_UP)
         # A tenth of headroom: a request can reach the platform later than its slot, and the
         # platform counts arrivals, so two slots exactly `per_chat` apart may look closer.
         self.per_chat = per_chat * 1.1
@@ -110,7 +119,7 @@ class Pacer:
                 continue
             if self._chat_ready_at(chat, now) <= now:
                 future.set_result(None)
-                self._next_slot = max(self._next_slot, now - self.interval) + self.interval
+                self._next_slot = max(self._next_slot, now - self._catch_up) + self.interval
                 tokens = self._chat_tokens_now(chat, now)
                 self._chat_tokens[chat] = (tokens - 1, now)
                 granted = chat

@@ -1,0 +1,88 @@
+"""The pacer on its own: the limits hold in every window, replies go first, and slots
+missed while the event loop was busy are made up without going over the limit."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+from bot.plumbing.pacer import CATCH_UP, Pacer
+
+
+async def _grant_times(pacer: Pacer, chats: list[int], priority: int = 5) -> list[float]:
+    loop = asyncio.get_running_loop()
+    times: list[float] = []
+
+    async def one(chat: int) -> None:
+        await pacer.acquire(chat, priority)
+        times.append(loop.time())
+
+    await asyncio.gather(*(one(chat) for chat in chats))
+    return sorted(times)
+
+
+def _most_in_any_window(times: list[float], window: float) -> int:
+    most, start = 0, 0
+    for end, moment in enumerate(times):
+        while moment - times[start] >= window:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
+
+
+async def test_the_overall_limit_holds_in_every_second():
+    times = await _grant_times(Pacer(200, per_chat=1.0), list(range(500)))
+    # 200 per second, plus at most the slots of CATCH_UP made up after a late wake-up.
+    assert _most_in_any_window(times, 1.0) <= 200 + max(1, int(200 * CATCH_UP)) + 1
+
+
+async def test_one_chat_gets_its_burst_then_one_per_interval():
+    times = await _grant_times(Pacer(1000, per_chat=0.2, chat_burst=3), [7] * 6)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert all(gap < 0.05 for gap in gaps[:2])  # the burst of 3
+    assert all(gap >= 0.2 for gap in gaps[2:])  # then one per interval (with headroom)
+
+
+async def test_replies_go_before_a_queued_broadcast():
+    pacer = Pacer(50, per_chat=0)
+    order: list[str] = []
+
+    async def send(name: str, priority: int) -> None:
+        await pacer.acquire(name, priority)
+        order.append(name)
+
+    bulk = [asyncio.create_task(send(f"bulk{i}", 9)) for i in range(20)]
+    await asyncio.sleep(0.05)  # a few bulk messages have gone
+    await send("reply", 0)
+    assert order.index("reply") < 6  # not behind the 20 queued bulk messages
+    await asyncio.gather(*bulk)
+
+
+async def test_slots_missed_while_the_loop_was_busy_are_made_up_within_a_bound():
+    """A busy loop wakes the pacer late: the slots it missed are granted at once, but never
+    more than CATCH_UP's worth, so a long stall cannot turn into a flood."""
+    now = [100.0]
+    pacer = Pacer(1000, per_chat=0, clock=lambda: now[0])
+    granted: list[int] = []
+
+    async def one(number: int) -> None:
+        await pacer.acquire(number, 5)
+        granted.append(number)
+
+    waiting = [asyncio.create_task(one(i)) for i in range(100)]
+    burst = round(CATCH_UP * 1000)  # 10 slots of 1 ms
+    # (±1: slot times are sums of floats)
+    await asyncio.sleep(0.05)  # the clock stands still: only the first slot and the burst
+    first = len(granted)
+    assert burst <= first <= burst + 1
+    now[0] += 0.005  # woken 5 ms late: the 5 slots missed are made up at once
+    await asyncio.sleep(0.05)
+    assert 4 <= len(granted) - first <= 6
+    second = len(granted)
+    now[0] += 1.0  # a whole second late: still only CATCH_UP's worth at once, not 1,000
+    await asyncio.sleep(0.05)
+    assert burst <= len(granted) - second <= burst + 1
+    assert granted == sorted(granted)  # in the order asked
+    for task in waiting:
+        task.cancel()
+    await asyncio.gather(*waiting, return_exceptions=True)
