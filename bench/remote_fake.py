@@ -6,8 +6,8 @@ the baseline each get the machine's other core for "Telegram", the same for both
 
 Serve (the bench starts it): python -m bench.remote_fake [--global-per-second N] [--no-limits]
 It prints its port, then serves until its standard input closes. Two extra methods drive it
-over the same HTTP as the bot: `benchStats` (counts) and `benchSend` (queue /help-like
-messages from many chats at once).
+over the same HTTP as the bot: `benchStats` (counts), `benchSend` (queue a message from
+many chats at once) and `benchLast` (the last text a chat got).
 """
 
 from __future__ import annotations
@@ -40,7 +40,12 @@ async def serve(global_per_second: float, limits: bool) -> None:
                 await fake.user(chat_id=chat, language_code="de").send(str(params["text"]))
             return True
 
+        def last(params: dict[str, Any]) -> str:
+            sent = fake.sent(int(params["chat_id"]))
+            return str(sent[-1]["text"]) if sent else ""
+
         fake.register_method("benchStats", stats)
+        fake.register_method("benchLast", last)
         fake.register_method("benchSend", send)
         print(fake.port, flush=True)
         loop = asyncio.get_running_loop()
@@ -103,6 +108,11 @@ class RemoteFake:
         """Messages sent (200), sendMessage calls, 429s so far."""
         result: dict[str, int] = await self._call("benchStats")
         return result
+
+    async def last_text(self, chat_id: int) -> str:
+        """The text of the last message the bot sent to a chat ("" if none)."""
+        text: str = await self._call("benchLast", chat_id=chat_id)
+        return text
 
     async def send(self, text: str, first_chat: int, count: int) -> None:
         """`count` chats from `first_chat` on each send `text` (queued for getUpdates)."""
