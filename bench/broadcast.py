@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import tempfile
 import time
 import tracemalloc
@@ -107,8 +108,10 @@ async def _seed(sessions, count: int) -> None:  # type: ignore[no-untyped-def]
         )
 
 
-async def ours(folder: Path, count: int, rate: float, paid: bool, memory: bool = False) -> dict:
-    url = f"sqlite+aiosqlite:///{folder}/broadcast-{count}-{paid}-{memory}.db"
+async def ours(
+    folder: Path, count: int, rate: float, paid: bool, memory: bool = False, attempt: int = 0
+) -> dict:
+    url = f"sqlite+aiosqlite:///{folder}/broadcast-{count}-{paid}-{memory}-{attempt}.db"
     engine = make_engine(url)
     await upgrade(engine)
     sessions = make_sessionmaker(engine)
@@ -190,13 +193,21 @@ async def main(full: bool) -> None:
         for count, limit, paid in runs:
             # Rates without tracemalloc (it slows Python down several times over, which hid
             # the paid mode's real rate); peak memory from a second, traced run of each.
-            mine = await ours(Path(folder), count, limit, paid)
+            # This machine is a shared VM: a run can lose a tenth to its neighbours. The full
+            # size takes the median of three runs of ours and prints their range.
+            rates = []
+            for attempt in range(3 if full else 1):
+                mine = await ours(Path(folder), count, limit, paid, attempt=attempt)
+                rates.append(mine["rate"])
+            mine["rate"] = statistics.median(rates)
+            spread = f" (runs {min(rates):.0f}-{max(rates):.0f}/s)" if len(rates) > 1 else ""
             theirs = await naive(count, paid)
             mine["peak"] = (await ours(Path(folder), count, limit, paid, memory=True))["peak"]
             theirs["peak"] = (await naive(count, paid, memory=True))["peak"]
             mode = "paid broadcast" if paid else "normal"
             print(
-                f"  {count:,} recipients, {mode}, limit {limit:.0f}/s: ours {mine['rate']:.1f}/s "
+                f"  {count:,} recipients, {mode}, limit {limit:.0f}/s: ours {mine['rate']:.1f}/s"
+                f"{spread} "
                 f"= {mine['rate'] / limit:.3f} of the limit (target >= 0.95), 429s "
                 f"{mine['429']} ({100 * mine['429'] / count:.2f} %), peak "
                 f"{mine['peak'] / 2**20:.1f} MiB; naive PTB loop {theirs['rate']:.1f}/s, "
