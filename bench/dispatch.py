@@ -21,6 +21,7 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -115,28 +116,7 @@ async def _due_backlog(sessions, chats: list[int], rows_per_chat: int) -> None: 
     now = utcnow()
     starts = now + timedelta(days=2)
     async with sessions.begin() as session:
-        session.add(StaffUser(id=1, email="c@example.org", display_name="C", role="coach"))
-        await session.flush()
-        await session.execute(
-            insert(Participant),
-            [
-                {
-                    "id": i + 1,
-                    "display_name": f"P{i}",
-                    "locale": "ar",
-                    "coach_id": 1,
-                    "privacy_accepted_at": now,
-                }
-                for i in range(len(chats))
-            ],
-        )
-        await session.execute(
-            insert(ChannelIdentity),
-            [
-                {"participant_id": i + 1, "channel": "telegram", "external_id": str(chat)}
-                for i, chat in enumerate(chats)
-            ],
-        )
+        await _people(session, chats, ("ar",))
         await session.execute(
             insert(Appointment),
             [
@@ -214,32 +194,37 @@ async def paced_backlog(folder: Path, chats: int, rows_per_chat: int, name: str)
 LANGUAGES = ("de", "ar", "uk", "fa", "ti", "en")
 
 
+async def _people(session, chats: list[int], languages: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    """A coach, and per chat a participant who finished onboarding (ids 1..n), each with a
+    Telegram chat, the languages taken in turn."""
+    session.add(StaffUser(id=1, email="c@example.org", display_name="C", role="coach"))
+    await session.flush()
+    await session.execute(
+        insert(Participant),
+        [
+            {
+                "id": i + 1,
+                "display_name": f"P{i}",
+                "locale": languages[i % len(languages)],
+                "coach_id": 1,
+                "privacy_accepted_at": utcnow(),
+            }
+            for i in range(len(chats))
+        ],
+    )
+    await session.execute(
+        insert(ChannelIdentity),
+        [
+            {"participant_id": i + 1, "channel": "telegram", "external_id": str(chat)}
+            for i, chat in enumerate(chats)
+        ],
+    )
+
+
 async def _connected(sessions, users: int) -> None:  # type: ignore[no-untyped-def]
-    """Participants who finished onboarding, each with a Telegram chat, in six languages."""
-    now = utcnow()
+    """Participants on chats 800,000 and up, in six languages."""
     async with sessions.begin() as session:
-        session.add(StaffUser(id=1, email="c@example.org", display_name="C", role="coach"))
-        await session.flush()
-        await session.execute(
-            insert(Participant),
-            [
-                {
-                    "id": i + 1,
-                    "display_name": f"P{i}",
-                    "locale": LANGUAGES[i % len(LANGUAGES)],
-                    "coach_id": 1,
-                    "privacy_accepted_at": now,
-                }
-                for i in range(users)
-            ],
-        )
-        await session.execute(
-            insert(ChannelIdentity),
-            [
-                {"participant_id": i + 1, "channel": "telegram", "external_id": str(800_000 + i)}
-                for i in range(users)
-            ],
-        )
+        await _people(session, [800_000 + i for i in range(users)], LANGUAGES)
 
 
 async def _echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -252,6 +237,33 @@ def _bare(token: str, base_url: str) -> Application:  # type: ignore[type-arg]
     bare = Application.builder().token(token).base_url(base_url).build()
     bare.add_handler(MessageHandler(filters.ALL, _echo))
     return bare
+
+
+async def _alternate(
+    run: Callable[[Application], Awaitable[float]],  # type: ignore[type-arg]
+    fake: FakeTelegram | RemoteFake,
+    sessions,  # type: ignore[no-untyped-def]
+    url: str,
+    rounds: int,
+) -> tuple[float, float, float]:
+    """`rounds` of the bare echo bot, then ours, each on /help: the medians of each and of
+    the rounds' ratios (one round is a fraction of a second; the median steadies it)."""
+    settings = load_settings(
+        _env_file=None,
+        database_url=url,
+        telegram_bot_token=fake.token,
+        telegram_api_url=fake.base_url,
+        telegram_messages_per_second=100_000,
+        telegram_seconds_per_chat=0,
+    )
+    theirs: list[float] = []
+    ours: list[float] = []
+    for _ in range(rounds):
+        theirs.append(await run(_bare(fake.token, fake.base_url)))
+        router = Router(settings, sessions, FEATURES, welcome)
+        ours.append(await run(build_application(settings, router)))
+    ratios = [mine / base for mine, base in zip(ours, theirs, strict=True)]
+    return statistics.median(ours), statistics.median(theirs), statistics.median(ratios)
 
 
 async def updates_apart(
@@ -280,34 +292,19 @@ async def updates_apart(
 
     url, engine, sessions = await _database(folder, "updates-apart", url)
     await _connected(sessions, users)
-    theirs: list[float] = []
-    ours: list[float] = []
     async with RemoteFake(limits=False) as fake:
-        settings = load_settings(
-            _env_file=None,
-            database_url=url,
-            telegram_bot_token=fake.token,
-            telegram_api_url=fake.base_url,
-            telegram_messages_per_second=100_000,
-            telegram_seconds_per_chat=0,
-        )
-        for _ in range(rounds):
-            theirs.append(await run(_bare(fake.token, fake.base_url), fake))
-            bot = build_application(settings, Router(settings, sessions, FEATURES, welcome))
-            ours.append(await run(bot, fake))
+        result = await _alternate(lambda app: run(app, fake), fake, sessions, url, rounds)
         sample = await fake.last_text(800_001)
         assert "/help" in sample, "the bench must measure the real /help answer"
     await engine.dispose()
-    ratios = [mine / base for mine, base in zip(ours, theirs, strict=True)]
-    return statistics.median(ours), statistics.median(theirs), statistics.median(ratios)
+    return result
 
 
 async def updates_per_second(
     folder: Path, users: int, latency: float = 0.0, rounds: int = 5, url: str | None = None
 ) -> tuple[float, float, float]:
     """/help from `users` connected participants at once, `rounds` times, alternating with a
-    bare python-telegram-bot echo bot on the same fake: the median of each and the median of
-    the rounds' ratios (one round is a fraction of a second; the median steadies it).
+    bare python-telegram-bot echo bot on the same fake (see `_alternate`).
 
     `latency` delays every sendMessage in the fake, as a network between the bot and
     Telegram does (tens of milliseconds); 0 measures the CPU cost on loopback alone.
@@ -335,27 +332,13 @@ async def updates_per_second(
 
     url, engine, sessions = await _database(folder, f"updates-{latency}", url)
     await _connected(sessions, users)
-    theirs: list[float] = []
-    ours: list[float] = []
     async with FakeTelegram() as fake:
         fake.rate_limits(enabled=False)
-        settings = load_settings(
-            _env_file=None,
-            database_url=url,
-            telegram_bot_token=fake.token,
-            telegram_api_url=fake.base_url,
-            telegram_messages_per_second=100_000,
-            telegram_seconds_per_chat=0,
-        )
-        for _ in range(rounds):
-            theirs.append(await run(_bare(fake.token, fake.base_url), fake))
-            bot = build_application(settings, Router(settings, sessions, FEATURES, welcome))
-            ours.append(await run(bot, fake))
+        result = await _alternate(lambda app: run(app, fake), fake, sessions, url, rounds)
         sample = fake.sent(800_001)[-1]["text"]
         assert "/help" in sample, "the bench must measure the real /help answer"
     await engine.dispose()
-    ratios = [mine / base for mine, base in zip(ours, theirs, strict=True)]
-    return statistics.median(ours), statistics.median(theirs), statistics.median(ratios)
+    return result
 
 
 async def main(full: bool, postgresql: str | None) -> None:
