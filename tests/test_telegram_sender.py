@@ -105,3 +105,41 @@ async def test_no_server_is_transient_and_not_ambiguous(transport, unused_tcp_po
         await request.shutdown()
     assert outcome.status is Status.TRANSIENT and not outcome.ambiguous
     assert "ConnectError" in (outcome.error or "") or "Connector" in (outcome.error or "")
+
+
+async def test_a_proxy_from_the_environment_is_used(fake_telegram, monkeypatch):
+    """HTTP_PROXY is honoured as by PTB's own transport: the request goes to the proxy."""
+    from aiohttp import web
+
+    seen: list[str] = []
+
+    async def proxy(request: web.Request) -> web.Response:
+        seen.append(str(request.url))  # a forward proxy gets the absolute address
+        return web.json_response(
+            {
+                "ok": True,
+                "result": {"message_id": 1, "date": 0, "chat": {"id": 4007, "type": "private"}},
+            }
+        )
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", proxy)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    request = AiohttpRequest()
+    # A name that does not resolve: only going through the proxy can answer it.
+    bot = Bot("123:abc", base_url="http://telegram.invalid/bot", request=request)
+    await request.initialize()
+    try:
+        outcome = await TelegramSender(bot).send(4007, REPLY)
+    finally:
+        await request.shutdown()
+        await runner.cleanup()
+    assert outcome.ok
+    assert seen and seen[0].startswith("http://telegram.invalid/bot123:abc/sendMessage")

@@ -6,7 +6,8 @@ open, the pool costs more than the request. aiohttp hands out an idle connection
 queue. Measured in bench/dispatch.py and bench/broadcast.py.
 
 The behaviour PTB expects is kept: the same default timeouts (5 s; 1 s waiting for a free
-connection), a timeout raises `TimedOut`, any other transport error `NetworkError`.
+connection), a timeout raises `TimedOut`, any other transport error `NetworkError`, and a
+proxy set in the environment (HTTPS_PROXY, NO_PROXY) is used as with httpx.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ class AiohttpRequest(BaseRequest):
                 headers={"User-Agent": self.USER_AGENT},
                 # Errors are PTB's to judge (it reads the JSON of a 4xx/5xx itself).
                 raise_for_status=False,
+                # HTTPS_PROXY / NO_PROXY from the environment, as httpx (PTB's default) reads
+                # them: an office network may reach Telegram only through a proxy.
+                trust_env=True,
             )
 
     async def shutdown(self) -> None:
