@@ -155,7 +155,13 @@ class Dispatcher:
                     claimed += self._batches[batch]
                     continue
                 if not in_flight:
-                    return claimed  # nothing due and nothing under way
+                    # Nothing due; batches another drain of this process has under way
+                    # hold rows too ("until nothing is due" means recorded): wait for them.
+                    others = set(self._batches)
+                    if not others:
+                        return claimed  # nothing due and nothing under way
+                    await asyncio.wait(others)
+                    continue
                 # Full, or nothing due yet: a batch's record may make rows due again
                 # (another chat of a blocked person), so look again once one is done.
                 done, in_flight = await asyncio.wait(
