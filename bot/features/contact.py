@@ -96,24 +96,8 @@ async def write_to_coach(
         direction="in",
         body=body,
     )
-    session.add(message)
-    await session.flush()
-    await enqueue(
-        session,
-        template=QUESTION,
-        staff_id=participant.coach_id,
-        subject=("message", message.id),
-        params={},
-        dedup_key=f"msg:{message.id}",
-        due_at=now,
-        priority=PRIORITY_NOTICE,
-    )
-    await audit.record(
-        session,
-        actor=f"participant:{participant.id}",
-        action="message.sent",
-        object_type="message",
-        object_id=message.id,
+    await _store_and_push(
+        session, message, QUESTION, PRIORITY_NOTICE, f"participant:{participant.id}", now
     )
     return message
 
@@ -147,27 +131,42 @@ async def answer_participant(
         body=body,
         reply_to_id=question.id,
     )
-    session.add(answer)
     question.answered_at = question.answered_at or now
+    await _store_and_push(session, answer, ANSWER, PRIORITY_REPLY, f"staff:{actor.id}", now)
+    return answer
+
+
+async def _store_and_push(
+    session: AsyncSession,
+    message: CoachMessage,
+    template: str,
+    priority: int,
+    actor: str,
+    now: datetime,
+) -> None:
+    """Store a message, push it to the other side (a question to the coach, an answer to
+    the participant) and audit it."""
+    session.add(message)
     await session.flush()
+    incoming = message.direction == "in"
     await enqueue(
         session,
-        template=ANSWER,
-        participant_id=participant.id,
-        subject=("message", answer.id),
+        template=template,
+        staff_id=message.staff_id if incoming else None,
+        participant_id=None if incoming else message.participant_id,
+        subject=("message", message.id),
         params={},
-        dedup_key=f"msg:{answer.id}",
+        dedup_key=f"msg:{message.id}",
         due_at=now,
-        priority=PRIORITY_REPLY,
+        priority=priority,
     )
     await audit.record(
         session,
-        actor=f"staff:{actor.id}",
-        action="message.answered",
+        actor=actor,
+        action="message.sent" if incoming else "message.answered",
         object_type="message",
-        object_id=answer.id,
+        object_id=message.id,
     )
-    return answer
 
 
 # ---------------------------------------------------------------- pushes, at send time

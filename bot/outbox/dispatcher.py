@@ -337,11 +337,7 @@ class Dispatcher:
                 .order_by(ChannelIdentity.created_at.desc())
             )
         ).all()
-        running = [(c, e) for c, e in chats if c in self.senders]
-        running.sort(
-            key=lambda chat: CHANNEL_ORDER.index(chat[0]) if chat[0] in CHANNEL_ORDER else 9
-        )
-        return running[0] if running else None
+        return self._choose([(channel, chat) for channel, chat in chats])
 
     async def _record(self, results: list[Result]) -> None:
         """Write every outcome of the batch in one transaction."""
