@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChannelIdentity
+
+# Every update starts with this lookup: built once, since building the expression cost more
+# than SQLite takes to answer it.
+_BY_CHAT = select(ChannelIdentity).where(
+    ChannelIdentity.channel == bindparam("channel"),
+    ChannelIdentity.external_id == bindparam("external_id"),
+)
 
 
 async def find_identity(
     session: AsyncSession, *, channel: str, external_id: str
 ) -> ChannelIdentity | None:
     """The binding of one chat, with its participant or staff user, or None."""
-    return await session.scalar(
-        select(ChannelIdentity).where(
-            ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id
-        )
-    )
+    return await session.scalar(_BY_CHAT, {"channel": channel, "external_id": external_id})
 
 
 async def bind_identity(
