@@ -3,8 +3,9 @@
 SQLAlchemy's own aiosqlite adapter with the pool as it was (the baseline) against
 `make_engine` now (storage/sqlite_driver.py: one trip to the connection's thread per
 statement, none for an empty COMMIT; the pool hands out the connection used last, so few
-threads stay warm), both on the same database in one run: turns per second one at a time and 32 at once (as the Telegram
-adapter runs them), the CPU of the whole process per turn, and the trips per turn.
+threads stay warm), both on the same database in one run: turns per second one at a time
+and 32 at once (as the Telegram adapter runs them), the CPU of the whole process per turn,
+and the trips per turn.
 
 Run: python -m bench.sqlite_trips          (small: 2,000 turns each, as CI runs it)
      python -m bench.sqlite_trips --full   (20,000 turns each)
