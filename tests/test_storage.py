@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
+from storage.db import make_engine
 from storage.models import Base, Participant
 
 
@@ -60,3 +62,29 @@ async def test_naive_timestamps_are_refused(sessions, make_staff):
                     display_name="X", coach_id=coach.id, privacy_accepted_at=datetime(2026, 1, 1)
                 )
             )
+
+
+async def test_a_connection_the_server_closed_is_replaced_before_it_is_used(engine):
+    """No pre-ping round trip: a pooled connection whose server end died is swapped on
+    checkout, so the next turn works instead of failing once per pooled connection."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("about PostgreSQL's server-side disconnects; SQLite has no server")
+    async with engine.connect() as connection:
+        pid = await connection.scalar(text("SELECT pg_backend_pid()"))
+    async with engine.connect() as connection:  # the pool hands out the same one (LIFO)
+        assert await connection.scalar(text("SELECT pg_backend_pid()")) == pid
+    killer = make_engine(engine.url.render_as_string(hide_password=False))
+    async with killer.connect() as connection:
+        await connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        for _ in range(50):  # the server ends it, then our loop reads the close
+            gone = await connection.scalar(
+                text("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+            )
+            if gone:
+                break
+            await asyncio.sleep(0.1)
+    await killer.dispose()
+    await asyncio.sleep(0.2)
+    async with engine.connect() as connection:
+        replaced = await connection.scalar(text("SELECT pg_backend_pid()"))
+    assert replaced != pid
