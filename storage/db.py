@@ -22,26 +22,29 @@ from sqlalchemy.ext.asyncio import (
 from storage.sqlite_driver import OneTripSqlite
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Up to 32 updates run at once. The pool hands out the connection used last, so a few stay
+# warm (on SQLite each connection has a thread that must wake; LIFO keeps the rest asleep),
+# and it keeps 15, so peaks do not open and close connections all the time
+# (bench.sqlite_trips). hide_parameters: an error never prints a query's values (names, texts).
+_POOL: dict[str, Any] = {
+    "pool_use_lifo": True,
+    "pool_size": 15,
+    "max_overflow": 5,
+    "hide_parameters": True,
+}
 
 
 def make_engine(database_url: str) -> AsyncEngine:
     """Create the async engine; SQLite gets foreign keys and a busy timeout."""
     if database_url.startswith("sqlite"):
         # Every Session ends its transaction itself (commit, rollback or close), so the
-        # pool's extra ROLLBACK on return is a wasted round trip to SQLite's thread. Each
-        # connection has a thread of its own: the pool hands out the one used last, so a
-        # few threads stay warm instead of all of them waking in turn, and it keeps 15, so
-        # 32 updates at once do not open and close connections (threads) all the time
-        # (bench.sqlite_trips).
+        # pool's extra ROLLBACK on return is a wasted round trip to SQLite's thread.
         engine = create_async_engine(
             database_url,
             module=OneTripSqlite(),  # one trip to aiosqlite's thread per statement
-            pool_use_lifo=True,
-            pool_size=15,
-            max_overflow=5,
             connect_args={"timeout": 30},
             pool_reset_on_return=None,
-            hide_parameters=True,
+            **_POOL,
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -55,16 +58,7 @@ def make_engine(database_url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    # hide_parameters: an error message never prints a query's values (names, texts).
-    # LIFO and 15 kept connections: as for SQLite, 32 updates at once reuse warm connections
-    # instead of opening and closing the ones above the pool's size all the time.
-    engine = create_async_engine(
-        database_url,
-        pool_use_lifo=True,
-        pool_size=15,
-        max_overflow=5,
-        hide_parameters=True,
-    )
+    engine = create_async_engine(database_url, **_POOL)
     event.listen(engine.sync_engine, "checkout", _refuse_closed)
     return engine
 
