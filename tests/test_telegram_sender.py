@@ -18,6 +18,7 @@ from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_sender import TelegramSender
 from bot.plumbing.delivery import Status
 from bot.plumbing.messages import Button, Document, Reply
+from storage.models import PRIORITY_BULK
 
 
 @pytest.fixture(params=["aiohttp", "httpx"])
@@ -143,3 +144,16 @@ async def test_a_proxy_from_the_environment_is_used(fake_telegram, monkeypatch):
         await runner.cleanup()
     assert outcome.ok
     assert seen and seen[0].startswith("http://telegram.invalid/bot123:abc/sendMessage")
+
+
+async def test_a_paid_broadcast_asks_telegram_for_it_and_a_reply_never_does(sender, fake_telegram):
+    sender.paid_broadcast = True
+    bulk = await sender.send(4010, REPLY, priority=PRIORITY_BULK)
+    reply = await sender.send(4010, REPLY)
+    assert bulk.ok and reply.ok
+    assert [bulk.message_id, reply.message_id] == [
+        m["message_id"] for m in fake_telegram.sent(4010)
+    ]
+    paid, plain = fake_telegram.calls_of("sendMessage")[-2:]
+    assert paid.params["allow_paid_broadcast"] in (True, "true")
+    assert "allow_paid_broadcast" not in plain.params
