@@ -79,7 +79,8 @@ class TelegramSender:
                 edited_id = edited.message_id if not isinstance(edited, bool) else None
                 return Outcome(Status.SENT, message_id=edited_id or edit_message_id)
             else:
-                message_id = await self._send_text(chat_id, reply.text, markup, paid, extra)
+                limits = extra.get("rate_limit_args")
+                message_id = await self._send_text(chat_id, reply.text, markup, paid, limits)
         except RetryAfter as error:
             wait = error.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
@@ -104,7 +105,7 @@ class TelegramSender:
         text: str,
         markup: InlineKeyboardMarkup | None,
         paid: bool,
-        extra: dict[str, Any],
+        limits: dict[str, int] | None,
     ) -> int:
         """sendMessage, reading only the new message's id from Telegram's answer.
 
@@ -115,7 +116,6 @@ class TelegramSender:
         data: dict[str, Any] = {"chat_id": chat_id, "text": text, "reply_markup": markup}
         if paid:
             data["allow_paid_broadcast"] = True
-        limits = extra.get("rate_limit_args")
         api_kwargs = ExtBot._merge_api_rl_kwargs(None, limits) if limits else None
         result = await self.bot._post("sendMessage", data, api_kwargs=api_kwargs)
         return int(result["message_id"])
