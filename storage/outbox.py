@@ -72,6 +72,24 @@ async def enqueue(
     return await session.scalar(statement)
 
 
+WAITING_FOR_CONSENT = "waiting for the privacy notice"  # last_error of a held row
+
+
+async def release_held(session: AsyncSession, *, participant_id: int, now: datetime) -> int:
+    """Make a participant's pushes held for their consent due now; how many rows."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.participant_id == participant_id,
+            OutboxMessage.state == "pending",
+            OutboxMessage.last_error == WAITING_FOR_CONSENT,
+        )
+        .values(due_at=now, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 PRIORITIES = (PRIORITY_REPLY, PRIORITY_NOTICE, PRIORITY_REMINDER, PRIORITY_BULK)
 
 
@@ -224,8 +242,10 @@ async def cancel_pending(
     template: str,
     keep: set[str] | None = None,
     participant_id: int | None = None,
+    reason: str | None = None,
 ) -> int:
-    """Cancel the pending pushes of one template about one subject, except `keep` keys."""
+    """Cancel the pending pushes of one template about one subject, except `keep` keys;
+    `reason` is kept as the row's last error, for the delivery report and the logs."""
     query = update(OutboxMessage).where(
         OutboxMessage.subject_type == subject[0],
         OutboxMessage.subject_id == subject[1],
@@ -237,7 +257,9 @@ async def cancel_pending(
     if keep:
         query = query.where(OutboxMessage.dedup_key.not_in(keep))
     result = await session.execute(
-        query.values(state="cancelled").execution_options(synchronize_session=False)
+        query.values(state="cancelled", last_error=reason).execution_options(
+            synchronize_session=False
+        )
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 

@@ -15,6 +15,32 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """An aware datetime as the same instant in UTC; a naive one is refused.
+
+    Actions normalise every instant they are given with this, once, so what they keep in
+    memory, write into outbox parameters and build dedup keys from is what the database
+    gives back: a web form's `+01:00` and the stored `+00:00` never meet as text.
+    """
+    if value.tzinfo is None:
+        raise ValueError("naive datetime where an instant is needed")
+    return value.astimezone(UTC)
+
+
+def instant_text(value: datetime) -> str:
+    """The canonical text of an instant for parameters and keys: ISO 8601 in UTC."""
+    return as_utc(value).isoformat()
+
+
+def parse_instant(text: object) -> datetime | None:
+    """An instant written by `instant_text` (or any aware ISO 8601 text); None if not one."""
+    try:
+        value = datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+    return as_utc(value) if value.tzinfo is not None else None
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp stored in UTC and always read back timezone-aware.
 

@@ -6,11 +6,13 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -25,6 +27,50 @@ from storage.types import utcnow
 from tests.fake_telegram import FakeTelegram, fake_telegram  # noqa: F401 - fixture
 
 TOKEN = "123456:TEST-TOKEN-abcdefghij"
+BERLIN = ZoneInfo("Europe/Berlin")
+# The instants tests start at: a Wednesday morning in winter (+01:00) and one in summer
+# (+02:00). Every test runs at one of them, so none depends on the hour, weekday or season
+# it happens to be run in. Both lie ahead of the real date, so a real browser's own clock
+# never finds the server's cookies expired.
+INSTANTS = {
+    "winter": datetime(2027, 1, 13, 10, 0, tzinfo=BERLIN),
+    "summer": datetime(2027, 7, 14, 10, 0, tzinfo=BERLIN),
+}
+
+
+class Clock:
+    """The one clock of a test: `datetime.now()`, `time.time()` and the app's `utcnow()`
+    all read it. It starts at a fixed instant and runs on from there (sleeps, timeouts and
+    the pacer keep their real, monotonic time); `move_to` and `shift` jump it."""
+
+    def __init__(self, traveller: Any) -> None:
+        self._traveller = traveller
+
+    def now(self) -> datetime:
+        """The current instant, in UTC."""
+        return utcnow()
+
+    def local(self) -> datetime:
+        """The current instant in Berlin."""
+        return utcnow().astimezone(BERLIN)
+
+    def move_to(self, instant: datetime) -> None:
+        """Jump to `instant` (aware) and run on from there."""
+        self._traveller.move_to(instant)
+
+    def shift(self, delta: timedelta) -> None:
+        """Jump ahead (or back) by `delta`."""
+        self._traveller.shift(delta)
+
+
+@pytest.fixture(autouse=True)
+def clock(request: pytest.FixtureRequest) -> Any:
+    """Every test's clock: winter by default; parametrize `clock` indirectly with "winter",
+    "summer" or an aware datetime to start elsewhere."""
+    start = getattr(request, "param", "winter")
+    instant = INSTANTS[start] if isinstance(start, str) else start
+    with time_machine.travel(instant, tick=True) as traveller:
+        yield Clock(traveller)
 
 
 def _database_url(tmp_dir: Path) -> str:

@@ -90,7 +90,7 @@ async def test_course_reminders_follow_mute_and_arrive_with_a_mute_button(
 
 
 async def test_an_unanswered_appointment_is_escalated_to_the_coach_once(
-    telegram, dispatcher, sessions, quiet_free, make_staff, make_participant
+    telegram, dispatcher, sessions, quiet_free, make_staff, make_participant, clock
 ):
     coach = await make_staff(locale="de")
     async with sessions.begin() as session:
@@ -114,8 +114,13 @@ async def test_an_unanswered_appointment_is_escalated_to_the_coach_once(
         )
     [escalation] = await _rows(sessions, "appointment.unconfirmed")
     assert escalation.staff_id == coach.id
+    # Inside the 24 h window, but the participant first gets four hours to answer.
+    assert abs(escalation.due_at - (utcnow() + timedelta(hours=4))) < timedelta(seconds=5)
     await dispatcher.drain()
     coach_chat = telegram.fake.user(chat_id=9802)
+    assert coach_chat.messages() == []
+    clock.shift(timedelta(hours=4, seconds=5))
+    await dispatcher.drain()
     [notice] = coach_chat.messages()
     assert notice["text"].startswith("⚠️ Samira ")
     assert (await _rows(sessions, "appointment.unconfirmed"))[0].state == "sent"

@@ -51,6 +51,11 @@ log = logging.getLogger(__name__)
 CHANNEL_ORDER = ("telegram", "signal", "web")  # where a push goes first
 SEND_TIMEOUT = 60.0  # seconds; the sender's own HTTP timeouts are shorter
 MAX_BACKOFF = timedelta(minutes=10)
+# A push for someone who has not accepted the privacy notice waits: onboarding releases it,
+# a look every CONSENT_RECHECK covers a consent given while the row was in flight, and
+# it is dropped when they still have not accepted after CONSENT_WAIT.
+CONSENT_WAIT = timedelta(days=14)
+CONSENT_RECHECK = timedelta(minutes=10)
 PIPELINE = 2  # batches in flight per process: one being sent, the next being prepared
 # Subjects loaded for a whole batch at once; templates find them with session.get().
 SUBJECTS = {
@@ -237,7 +242,13 @@ class Dispatcher:
                     log.exception("push %s could not be rendered; it is retried", row.id)
                     decided.append(Result(row, "pending", error="internal error", backoff=True))
                     continue
-                if rendered.reply is None:
+                if rendered.hold and now - row.created_at < CONSENT_WAIT:
+                    log.info("push %s held: %s", row.id, rendered.skip_reason)
+                    wait = min(CONSENT_RECHECK, row.created_at + CONSENT_WAIT - now)
+                    decided.append(
+                        Result(row, "pending", error=rendered.skip_reason, delay=wait, refund=True)
+                    )
+                elif rendered.reply is None:
                     log.info("push %s skipped: %s", row.id, rendered.skip_reason)
                     decided.append(Result(row, "skipped", error=rendered.skip_reason))
                 elif target is None:

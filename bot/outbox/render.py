@@ -16,6 +16,7 @@ from bot.plumbing.messages import Reply
 from bot.plumbing.routes import Routes, Skip
 from bot.plumbing.voice import Voice
 from storage.models import OutboxMessage, Participant, StaffUser
+from storage.outbox import WAITING_FOR_CONSENT
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Rendered:
 
     reply: Reply | None
     skip_reason: str | None = None
+    hold: bool = False  # not yet: kept until the recipient accepted the privacy notice
 
 
 async def render_outbox(
@@ -42,6 +44,10 @@ async def render_outbox(
         participant = await session.get(Participant, row.participant_id)
         if participant is None or participant.status == "deleted":
             return Rendered(None, "participant erased")
+        if participant.privacy_accepted_at is None:
+            # Nothing reaches a participant before their consent: a notice in the middle of
+            # onboarding would take over the language menu. Onboarding releases the row.
+            return Rendered(None, WAITING_FOR_CONSENT, hold=True)
         voice = Voice.for_participant(participant, tz=tz, now=now)
     try:
         reply = await template(session, voice, row)

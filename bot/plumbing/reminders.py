@@ -6,6 +6,10 @@ A reminder that would fall into the quiet hours (default 21:00–08:00, Europe/B
 earlier, at the start of the quiet hours the evening before; never later, never after the
 start. A wall-clock time that does not exist on the day of a spring change is read as the
 zone library reads it (one hour later).
+
+The coach hears of an appointment still unanswered UNCONFIRMED_ESCALATION_HOURS before its
+start, but never before the participant had a fair time to answer: half the time from the
+planning to the start, at most ANSWER_TIME.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.settings import Offset, Settings
+
+ANSWER_TIME = timedelta(hours=4)  # the participant's time to answer before the coach hears
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,7 @@ class ReminderPolicy:
     default: list[Offset] = field(default_factory=list)
     quiet: tuple[time, time] | None = None
     catch_up: timedelta = timedelta(minutes=30)
+    escalate_before: timedelta | None = timedelta(hours=24)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReminderPolicy:
@@ -38,6 +45,7 @@ class ReminderPolicy:
             default=settings.offsets_for(""),
             quiet=settings.quiet,
             catch_up=timedelta(minutes=settings.reminder_catch_up_minutes),
+            escalate_before=timedelta(hours=settings.unconfirmed_escalation_hours),
         )
 
     def offsets(self, kind: str) -> list[Offset]:
@@ -53,6 +61,13 @@ class ReminderPolicy:
             if due < starts_at and due not in found:
                 found[due] = offset.label
         return sorted(((label, due) for due, label in found.items()), key=lambda x: x[1])
+
+    def escalation_due(self, starts_at: datetime, *, planned_at: datetime) -> datetime | None:
+        """When the coach hears that an appointment planned at `planned_at` is unanswered."""
+        if self.escalate_before is None:
+            return None
+        fair = min(ANSWER_TIME, (starts_at - planned_at) / 2)
+        return max(starts_at - self.escalate_before, planned_at + fair).astimezone(UTC)
 
     def _before(self, starts_at: datetime, offset: Offset) -> datetime:
         if offset.days:

@@ -26,6 +26,7 @@ from storage.models import (
     StaffUser,
 )
 from storage.outbox import cancel_pending, enqueue
+from storage.types import as_utc, instant_text
 
 REMINDER = "appointment.reminder"
 UNCONFIRMED = "appointment.unconfirmed"  # to the coach, once, when no answer came in time
@@ -40,29 +41,32 @@ async def plan_reminders(
     appointment: Appointment,
     policy: ReminderPolicy,
     now: datetime,
-    escalate_before: timedelta | None = None,
-    replace: bool = True,
+    planned_at: datetime | None = None,
 ) -> int:
-    """(Re)plan an appointment's reminders and its escalation; how many rows were added.
+    """Make an appointment's pending reminders and escalation follow the policy now; how
+    many rows were added.
 
-    `replace` also cancels pending reminders planned for an earlier start time (a move);
-    the periodic sweep only adds what is missing.
+    Pending rows planned for another start time (a move) or for an offset the policy no
+    longer has (REMINDER_OFFSETS changed) are cancelled; missing ones are added. A row that
+    is due but not yet sent is kept. `planned_at` is when the participant was told (the
+    escalation waits a fair time after it); the sweep leaves it None.
     """
     subject = ("appointment", appointment.id)
     keys: set[str] = set()
     added = 0
-    starts = appointment.starts_at.isoformat()
+    starts_at = as_utc(appointment.starts_at)
+    starts = instant_text(starts_at)
     open_ = (
         appointment.cancelled_at is None
         and appointment.response != "declined"
-        and appointment.starts_at > now
+        and starts_at > now
     )
     if open_:
-        for label, due in policy.due_times(appointment.kind, appointment.starts_at):
-            if due <= now:
-                continue  # too late for this one; a later offset may still come
+        for label, due in policy.due_times(appointment.kind, starts_at):
             key = f"reminder:ap:{appointment.id}:{starts}:{label}"
-            keys.add(key)
+            keys.add(key)  # kept even when due already: it may be waiting for its send
+            if due <= now:
+                continue  # too late to plan this one; a later offset may still come
             added += (
                 await enqueue(
                     session,
@@ -77,8 +81,8 @@ async def plan_reminders(
                 is not None
             )
         coach_id = appointment.coach_id
-        if escalate_before is not None and coach_id is not None and appointment.response is None:
-            due = max(appointment.starts_at - escalate_before, now)
+        escalation = policy.escalation_due(starts_at, planned_at=planned_at or now)
+        if escalation is not None and coach_id is not None and appointment.response is None:
             key = f"unconfirmed:ap:{appointment.id}:{starts}"
             keys.add(key)
             added += (
@@ -89,14 +93,15 @@ async def plan_reminders(
                     subject=subject,
                     params={"starts_at": starts},
                     dedup_key=key,
-                    due_at=due,
+                    due_at=max(escalation, now),
                     priority=PRIORITY_NOTICE,
                 )
                 is not None
             )
-    if replace:
-        for template in (REMINDER, UNCONFIRMED):
-            await cancel_pending(session, subject=subject, template=template, keep=keys)
+    for template in (REMINDER, UNCONFIRMED):
+        await cancel_pending(
+            session, subject=subject, template=template, keep=keys, reason="no longer planned"
+        )
     return added
 
 
@@ -124,10 +129,10 @@ async def create_appointment(
     location: str,
     policy: ReminderPolicy,
     now: datetime,
-    escalate_before: timedelta | None = timedelta(hours=24),
 ) -> Appointment:
     """Plan an appointment for one of the actor's participants; reminders and a notice."""
     participant = _check_staff(actor, await session.get(Participant, participant_id))
+    starts_at, ends_at = as_utc(starts_at), as_utc(ends_at)
     if not starts_at < ends_at:
         # TRANSLATORS: to staff planning appointments (admin web or bot).
         raise UserError(N_("An appointment must end after it starts."))
@@ -152,9 +157,7 @@ async def create_appointment(
         object_id=appointment.id,
     )
     await _tell_participant(session, appointment, "new", now)
-    await plan_reminders(
-        session, appointment=appointment, policy=policy, now=now, escalate_before=escalate_before
-    )
+    await plan_reminders(session, appointment=appointment, policy=policy, now=now, planned_at=now)
     return appointment
 
 
@@ -168,10 +171,10 @@ async def move_appointment(
     policy: ReminderPolicy,
     now: datetime,
     location: str | None = None,
-    escalate_before: timedelta | None = timedelta(hours=24),
 ) -> Appointment:
     """Move an appointment: the old answer and reminders no longer apply."""
     appointment = await _staff_appointment(session, actor, appointment_id)
+    starts_at, ends_at = as_utc(starts_at), as_utc(ends_at)
     if not starts_at < ends_at or starts_at <= now:
         # TRANSLATORS: to staff planning appointments (admin web or bot).
         raise UserError(N_("An appointment must start in the future and end after it starts."))
@@ -188,9 +191,7 @@ async def move_appointment(
         object_id=appointment.id,
     )
     await _tell_participant(session, appointment, "moved", now)
-    await plan_reminders(
-        session, appointment=appointment, policy=policy, now=now, escalate_before=escalate_before
-    )
+    await plan_reminders(session, appointment=appointment, policy=policy, now=now, planned_at=now)
     return appointment
 
 
@@ -209,7 +210,9 @@ async def cancel_appointment(
     )
     subject = ("appointment", appointment.id)
     for template in (REMINDER, UNCONFIRMED, CHANGED):
-        await cancel_pending(session, subject=subject, template=template)
+        await cancel_pending(
+            session, subject=subject, template=template, reason="appointment cancelled"
+        )
     await _tell_participant(session, appointment, "cancelled", now)
     return appointment
 
@@ -237,8 +240,8 @@ async def _tell_participant(
         template=CHANGED,
         participant_id=appointment.participant_id,
         subject=("appointment", appointment.id),
-        params={"change": change, "starts_at": appointment.starts_at.isoformat()},
-        dedup_key=f"changed:ap:{appointment.id}:{change}:{now.isoformat()}",
+        params={"change": change, "starts_at": instant_text(appointment.starts_at)},
+        dedup_key=f"changed:ap:{appointment.id}:{change}:{instant_text(now)}",
         due_at=now,
         priority=PRIORITY_NOTICE,
     )
@@ -248,10 +251,10 @@ async def _tell_participant(
 
 
 async def sweep(context: JobContext) -> int:
-    """Plan reminders for every open appointment of the next days that lacks them."""
+    """Make the reminders of every open appointment of the next days follow the current
+    offsets: plan what is missing, cancel what the offsets no longer have."""
     settings, now = context.settings, context.now
     policy = ReminderPolicy.from_settings(settings)
-    escalate = timedelta(hours=settings.unconfirmed_escalation_hours)
     added = 0
     async with context.sessions.begin() as session:
         appointments = await session.scalars(
@@ -267,12 +270,7 @@ async def sweep(context: JobContext) -> int:
         )
         for appointment in appointments.all():
             added += await plan_reminders(
-                session,
-                appointment=appointment,
-                policy=policy,
-                now=now,
-                escalate_before=escalate,
-                replace=False,
+                session, appointment=appointment, policy=policy, now=now
             )
     return added
 

@@ -18,6 +18,7 @@ from bot.plumbing.routes import Skip
 from bot.plumbing.schedule import Session
 from bot.plumbing.voice import Voice
 from storage.models import Appointment, OutboxMessage, Participant
+from storage.types import parse_instant
 
 PAGE_SIZE = 5
 
@@ -188,7 +189,9 @@ async def _subject(session: AsyncSession, row: OutboxMessage) -> tuple[Appointme
 
 
 def _planned_start_kept(appointment: Appointment, row: OutboxMessage) -> None:
-    if row.params.get("starts_at") != appointment.starts_at.isoformat():
+    """The push was planned for the start the appointment still has (compared as instants:
+    a row written with `+01:00` and an appointment read back in UTC are the same time)."""
+    if parse_instant(row.params.get("starts_at")) != appointment.starts_at:
         raise Skip("appointment moved")
 
 

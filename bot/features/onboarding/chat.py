@@ -22,6 +22,7 @@ from storage import audit
 from storage.identities import unbind_identity
 from storage.invites import reopen_invite
 from storage.models import ChannelIdentity, Participant, StaffUser
+from storage.outbox import release_held
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,8 @@ async def accept_privacy(
         raise UserError(N_("You have already agreed."))
     participant.locale = code
     participant.privacy_accepted_at = now
+    # What was planned for them meanwhile (a new appointment, its reminders) goes now.
+    await release_held(session, participant_id=participant.id, now=now)
     await audit.record(
         session,
         actor=f"participant:{participant.id}",

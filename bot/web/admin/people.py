@@ -434,7 +434,6 @@ async def appointment_plan(ctx: Ctx) -> Response:
             location=place[:300],
             policy=ReminderPolicy.from_settings(ctx.settings),
             now=ctx.now,
-            escalate_before=timedelta(hours=ctx.settings.unconfirmed_escalation_hours),
         )
     )
     if error:
@@ -462,7 +461,6 @@ async def appointment_move(ctx: Ctx) -> Response:
             location=ctx.field("location") or None,
             policy=ReminderPolicy.from_settings(ctx.settings),
             now=ctx.now,
-            escalate_before=timedelta(hours=ctx.settings.unconfirmed_escalation_hours),
         )
 
     moved, error = await ctx.attempt(move)
