@@ -1,0 +1,234 @@
+"""Every push proven at the person who gets it.
+
+Each journey starts where a person starts it (the staff web over real HTTP with login and
+CSRF, a bot conversation through the fake Bot API, or one of the scheduler's own jobs), lets
+the real dispatcher send what is due, and asserts on what the recipient's chat received —
+text in their language, buttons, exactly once — and on each row's final state. Time comes
+from the test's clock: the journeys run at a fixed winter (+01:00) and summer (+02:00)
+instant, and the clock is moved to each reminder's due time instead of waiting for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, time, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.features.staff import accounts
+from bot.outbox.dispatcher import Dispatcher
+from bot.outbox.jobs import build_scheduler
+from bot.plumbing.formatting import moment
+from bot.plumbing.voice import Voice
+from bot.web.app import create_app
+from storage.identities import bind_identity
+from storage.models import Appointment, OutboxMessage
+from tests.admin_client import AdminBrowser
+from tests.conftest import BERLIN, serve_app
+from tests.helpers import data_of, tr
+
+PASSWORD = "correct horse battery"
+SEASONS = pytest.mark.parametrize("clock", ["winter", "summer"], indirect=True)
+PARTICIPANT_CHAT, COACH_CHAT = 7001, 7002
+
+
+class World:
+    """The staff web, the bot on the fake Bot API, and the dispatcher with the scheduler's
+    jobs, all on one database and one clock. The scheduler is built as `wegweiser run`
+    builds it but not started: `job()` runs one of its jobs now, at the test's time."""
+
+    def __init__(self, telegram, sessions, site: str) -> None:
+        self.telegram = telegram
+        self.fake = telegram.fake
+        self.sessions = sessions
+        self.site = site
+        self.settings = telegram.router.settings
+        self.dispatcher = Dispatcher(
+            sessions=sessions,
+            routes=telegram.router.routes,
+            settings=self.settings,
+            senders={"telegram": telegram.application.bot_data["sender"]},
+        )
+        self.scheduler = build_scheduler(
+            settings=self.settings,
+            sessions=sessions,
+            routes=telegram.router.routes,
+            dispatcher=self.dispatcher,
+        )
+        self.browsers: list[AdminBrowser] = []
+
+    async def job(self, name: str) -> None:
+        """Run one of the scheduler's jobs (its wrapped function, as the scheduler would)."""
+        job = self.scheduler.get_job(name)
+        assert job is not None, name
+        await job.func()
+
+    async def deliver(self) -> None:
+        """Let the dispatcher send (and record) everything that is due now."""
+        await self.dispatcher.drain()
+
+    async def staff_login(self, email: str) -> AdminBrowser:
+        """A browser logged into the staff web."""
+        browser = AdminBrowser(self.site)
+        self.browsers.append(browser)
+        assert (await browser.login(email, PASSWORD)).status_code == 303
+        return browser
+
+    async def rows(self, template: str) -> list[OutboxMessage]:
+        """The outbox rows of one template, oldest first."""
+        async with self.sessions() as session:
+            query = select(OutboxMessage).where(OutboxMessage.template == template)
+            return list((await session.scalars(query.order_by(OutboxMessage.id))).all())
+
+    async def close(self) -> None:
+        """Stop the dispatcher and close the browsers."""
+        await self.dispatcher.stop()
+        for browser in self.browsers:
+            await browser.close()
+
+
+@pytest.fixture
+async def world(telegram, sessions) -> AsyncIterator[World]:
+    """The whole product on loopback, without any timer of its own."""
+    async with serve_app(create_app(telegram.router.settings, sessions, telegram.router)) as url:
+        running = World(telegram, sessions, url)
+        try:
+            yield running
+        finally:
+            await running.close()
+
+
+@pytest.fixture
+async def people(world, make_staff, make_participant):
+    """A coach (German, Telegram linked, with a password) and her participant (Arabic,
+    Telegram bound, privacy accepted)."""
+    hashed = await accounts.hash_password(PASSWORD)
+    coach = await make_staff(display_name="Maria Hoffmann", locale="de", password_hash=hashed)
+    person = await make_participant(
+        accepted=True, locale="ar", display_name="Samira", coach_id=coach.id
+    )
+    async with world.sessions.begin() as session:
+        await bind_identity(
+            session, channel="telegram", external_id=str(COACH_CHAT), staff_id=coach.id
+        )
+        await bind_identity(
+            session,
+            channel="telegram",
+            external_id=str(PARTICIPANT_CHAT),
+            participant_id=person.id,
+        )
+    return coach, person
+
+
+def _local(day_offset: int, hour: int, minute: int = 0) -> datetime:
+    """A Berlin wall-clock time `day_offset` days from the test's today."""
+    today = datetime.now(BERLIN).date()
+    return datetime.combine(today + timedelta(days=day_offset), time(hour, minute), BERLIN)
+
+
+def _new(chat, seen: int) -> list[dict]:
+    """The messages a chat received since it had `seen` of them."""
+    return chat.messages()[seen:]
+
+
+@SEASONS
+async def test_planned_moved_and_cancelled_in_the_staff_web_reach_the_participant(
+    world, people, clock
+):
+    """The headline promise: an appointment planned in the staff web is announced, its
+    reminders arrive at each offset, the coach hears when no answer came, and a move and a
+    cancellation reach the participant, each exactly once and in Arabic."""
+    coach, person = people
+    participant = world.fake.user(chat_id=PARTICIPANT_CHAT)
+    coach_chat = world.fake.user(chat_id=COACH_CHAT)
+    offset = datetime.now(BERLIN).strftime("%z")
+    assert offset == ("+0100" if clock.local().month == 1 else "+0200")
+    web = await world.staff_login(coach.email)
+    await web.get(f"/admin/participants/{person.id}")
+    starts = _local(2, 10)
+    planned = await web.post(
+        f"/admin/participants/{person.id}/appointments",
+        {
+            "kind": "coaching",
+            "date": starts.date().isoformat(),
+            "start": "10:00",
+            "end": "10:45",
+            "location": "Kreishaus Unna, Raum 108",
+        },
+    )
+    assert planned.status_code == 303
+    assert planned.headers["location"].startswith(f"/admin/participants/{person.id}")
+    async with world.sessions() as session:
+        appointment = await session.scalar(select(Appointment))
+    ident = appointment.id
+    await world.deliver()
+    [notice] = participant.messages()
+    assert notice["text"].startswith("📅 " + tr("ar", "You have a new appointment:"))
+    assert "10:00" in notice["text"] and "\u2068Kreishaus Unna, Raum 108\u2069" in notice["text"]
+    assert data_of(notice) == [f"ap:c:{ident}", f"ap:x:{ident}", f"ap:r:{ident}", f"ap:i:{ident}"]
+    assert [r.state for r in await world.rows("appointment.changed")] == ["sent"]
+    # Reminders wait for 1d and 2h before the start, in UTC whatever the form's offset.
+    pending = await world.rows("appointment.reminder")
+    assert [r.due_at for r in pending] == [starts - timedelta(days=1), starts - timedelta(hours=2)]
+    assert {r.state for r in pending} == {"pending"}
+
+    # The coach moves it to 14:00 the same day: one notice with the new time.
+    moved = await web.post(
+        f"/admin/participants/{person.id}/appointments/{ident}/move",
+        {"date": starts.date().isoformat(), "start": "14:00", "end": "14:45"},
+    )
+    assert moved.status_code == 303
+    assert moved.headers["location"].startswith(f"/admin/participants/{person.id}")
+    await world.deliver()
+    [move_notice] = _new(participant, 1)
+    assert move_notice["text"].startswith("🔁 " + tr("ar", "Your appointment has a new time:"))
+    assert "14:00" in move_notice["text"]
+    new_start = starts.replace(hour=14)
+    reminders = await world.rows("appointment.reminder")
+    assert sorted(r.state for r in reminders) == ["cancelled", "cancelled", "pending", "pending"]
+    assert sorted(r.due_at for r in reminders if r.state == "pending") == [
+        new_start - timedelta(days=1),
+        new_start - timedelta(hours=2),
+    ]
+    assert coach_chat.messages() == []  # the participant has time to answer first
+
+    # The day before at 14:00: the 1d reminder to the participant, and, no answer having
+    # come, the escalation to the coach (in German).
+    clock.move_to(new_start - timedelta(days=1, seconds=-1))
+    await world.deliver()
+    [first] = _new(participant, 2)
+    assert first["text"].startswith("⏰ " + tr("ar", "Reminder of your appointment:"))
+    assert "14:00" in first["text"] and data_of(first)[:2] == [f"ap:c:{ident}", f"ap:x:{ident}"]
+    [escalation] = coach_chat.messages()
+    german = Voice.for_language("de", tz=BERLIN, now=clock.now())
+    assert escalation["text"] == "⚠️ " + tr(
+        "de",
+        "{name} has not answered yet for the appointment on {when}.",
+        name=german.isolate("Samira"),
+        when=moment(german, new_start),
+    )
+    assert [r.state for r in await world.rows("appointment.unconfirmed")][-1] == "sent"
+
+    # Two hours before: the 2h reminder; nothing else, nothing twice.
+    clock.move_to(new_start - timedelta(hours=2, seconds=-1))
+    await world.deliver()
+    await world.deliver()
+    [second] = _new(participant, 3)
+    assert second["text"].startswith("⏰ " + tr("ar", "Reminder of your appointment:"))
+    assert len(coach_chat.messages()) == 1
+
+    # Cancelled an hour before (the coach logs in again: yesterday's login has ended): the
+    # participant is told; nothing is pending any more.
+    web = await world.staff_login(coach.email)
+    await web.get(f"/admin/participants/{person.id}")
+    cancelled = await web.post(f"/admin/participants/{person.id}/appointments/{ident}/cancel")
+    assert cancelled.status_code == 303
+    assert cancelled.headers["location"].startswith(f"/admin/participants/{person.id}")
+    await world.deliver()
+    [cancel_notice] = _new(participant, 4)
+    assert cancel_notice["text"].startswith("❌ " + tr("ar", "This appointment was cancelled:"))
+    assert [r.state for r in await world.rows("appointment.changed")] == ["sent"] * 3
+    assert {r.state for r in await world.rows("appointment.reminder")} == {"sent", "cancelled"}
+    assert len(participant.messages()) == 5 and len(coach_chat.messages()) == 1
+
