@@ -19,7 +19,7 @@ from sqlalchemy import select
 from bot.features.staff import accounts
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.jobs import build_scheduler
-from bot.plumbing.formatting import moment
+from bot.plumbing.formatting import moment, weekdays
 from bot.plumbing.voice import Voice
 from bot.web.app import create_app
 from storage.identities import bind_identity
@@ -232,3 +232,148 @@ async def test_planned_moved_and_cancelled_in_the_staff_web_reach_the_participan
     assert {r.state for r in await world.rows("appointment.reminder")} == {"sent", "cancelled"}
     assert len(participant.messages()) == 5 and len(coach_chat.messages()) == 1
 
+
+
+async def _appointment(world, person, starts_at: datetime) -> int:
+    """An appointment made directly (the journeys below start from the participant)."""
+    async with world.sessions.begin() as session:
+        appointment = Appointment(
+            participant_id=person.id,
+            coach_id=person.coach_id,
+            kind="coaching",
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(minutes=45),
+            location="Kreishaus Unna",
+        )
+        session.add(appointment)
+        await session.flush()
+        return appointment.id
+
+
+async def test_answers_reach_the_coach_once_and_the_reason_stays_off_telegram(
+    world, people, clock
+):
+    """✅, ❌ with a typed reason and 🔁 with weekdays, each pressed in the bot: the coach's
+    chat gets one notice per answer in German; a second ✅ changes nothing and tells nobody;
+    the reason (possibly health data) never goes over Telegram but the staff web shows it
+    with the chosen days."""
+    coach, person = people
+    participant = world.fake.user(chat_id=PARTICIPANT_CHAT)
+    coach_chat = world.fake.user(chat_id=COACH_CHAT)
+    ident = await _appointment(world, person, _local(3, 11))
+    german = Voice.for_language("de", tz=BERLIN, now=clock.now())
+    when = moment(german, _local(3, 11))
+    name = german.isolate("Samira")
+
+    await participant.exchange("/appointments")
+    await participant.press_and_wait(f"ap:c:{ident}")
+    # A second press (a resend on a bad network) of the same ✅ changes nothing.
+    await participant.press(f"ap:c:{ident}", force=True)
+    await participant.press_and_wait(f"ap:c:{ident}", force=True)
+    await world.deliver()
+    await world.deliver()
+    assert [m["text"] for m in coach_chat.messages()] == [
+        tr("de", "{name} confirmed the appointment on {when}.", name=name, when=when)
+    ]
+
+    await participant.press_and_wait(f"ap:x:{ident}")
+    await participant.exchange("Ich bin krank, Arzttermin")
+    await world.deliver()
+    assert [m["text"] for m in coach_chat.messages()[1:]] == [
+        tr("de", "{name} cannot come to the appointment on {when}.", name=name, when=when)
+    ]
+
+    web = await world.staff_login(coach.email)
+    page = (await web.get(f"/admin/participants/{person.id}")).text
+    assert "❌ kann nicht</span>: <q>Ich bin krank, Arzttermin</q>" in page
+
+    await participant.press_and_wait(f"ap:r:{ident}")
+    await participant.press_and_wait(f"ap:d:{ident}:0")
+    await participant.press_and_wait(f"ap:d:{ident}:2")
+    [done] = await participant.press_and_wait(f"ap:dd:{ident}")
+    arabic = Voice.for_language("ar", tz=BERLIN, now=clock.now())
+    assert done["text"] == tr(
+        "ar",
+        "Thank you. Your coach will suggest another time on: {days}.",
+        days=weekdays(arabic, [0, 2]),
+    )
+    await world.deliver()
+    assert [m["text"] for m in coach_chat.messages()[2:]] == [
+        tr(
+            "de",
+            "{name} asks for another time for the appointment on {when}.",
+            name=name,
+            when=when,
+        )
+    ]
+    assert all("krank" not in m["text"] for m in world.fake.sent())  # nowhere, to nobody
+    assert {r.state for r in await world.rows("appointment.answer")} == {"sent"}
+    assert len(await world.rows("appointment.answer")) == 3
+
+    page = (await web.get(f"/admin/participants/{person.id}")).text
+    assert "🔁 möchte anderen Termin</span> (bevorzugte Tage: Mo., Mi.)" in page
+
+
+async def test_a_blocked_chat_is_reported_to_the_coach_once(world, people, clock):
+    """The participant blocked the bot: the staff web's notice gets 403, the chat is marked
+    blocked, the coach hears of it once, and the reminders that follow are not tried."""
+    coach, person = people
+    world.fake.block(PARTICIPANT_CHAT)
+    web = await world.staff_login(coach.email)
+    await web.get(f"/admin/participants/{person.id}")
+    starts = _local(2, 10)
+    await web.post(
+        f"/admin/participants/{person.id}/appointments",
+        {
+            "kind": "coaching",
+            "date": starts.date().isoformat(),
+            "start": "10:00",
+            "end": "10:45",
+            "location": "Kreishaus",
+        },
+    )
+    await world.deliver()
+    await world.deliver()
+    german = Voice.for_language("de", tz=BERLIN, now=clock.now())
+    [notice] = world.fake.user(chat_id=COACH_CHAT).messages()
+    assert notice["text"] == "⚠️ " + tr(
+        "de",
+        "{name} has blocked the bot. Reminders cannot reach them there. "
+        "Please contact them another way.",
+        name=german.isolate("Samira"),
+    )
+    assert [r.state for r in await world.rows("appointment.changed")] == ["blocked"]
+    assert [r.state for r in await world.rows("participant.blocked")] == ["sent"]
+    clock.move_to(starts - timedelta(days=1, seconds=-1))
+    await world.deliver()
+    assert {r.state for r in await world.rows("appointment.reminder")} == {"skipped", "pending"}
+    assert world.fake.sent(PARTICIPANT_CHAT) == []
+    # The coach also hears, as always, that no answer came; nothing else.
+    [_, escalation] = world.fake.user(chat_id=COACH_CHAT).messages()
+    assert escalation["text"].startswith("⚠️ " + german.isolate("Samira"))
+    assert world.fake.count("sendMessage", 403) == 1
+
+
+@SEASONS
+async def test_the_digest_job_sends_each_coach_their_day(world, people, clock, make_appointment):
+    """At COACH_DIGEST_TIME the scheduler's digest job lists the coach's appointments of
+    today and tomorrow with the answers so far; run twice, it sends once."""
+    _coach, person = people
+    clock.move_to(_local(1, 7, 30))
+    await make_appointment(person, starts_at=_local(0, 9), response="confirmed")
+    await make_appointment(person, starts_at=_local(1, 14))
+    await make_appointment(person, starts_at=_local(4, 9))  # not today or tomorrow
+    await world.job("coach digest")
+    await world.job("coach digest")
+    await world.deliver()
+    german = Voice.for_language("de", tz=BERLIN, now=clock.now())
+    [digest] = world.fake.user(chat_id=COACH_CHAT).messages()
+    lines = digest["text"].split("\n")
+    assert lines[0] == tr("de", "Your appointments today and tomorrow:")
+    assert lines[1:] == [
+        f"• {german.isolate(moment(german, _local(0, 9)))} – {german.isolate('Samira')}: "
+        + tr("de", "confirmed"),
+        f"• {german.isolate(moment(german, _local(1, 14)))} – {german.isolate('Samira')}: "
+        + tr("de", "no answer yet"),
+    ]
+    assert [r.state for r in await world.rows("coach.digest")] == ["sent"]
