@@ -10,12 +10,15 @@ instant, and the clock is moved to each reminder's due time instead of waiting f
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from bot.features.handover import ENDED_TEXT
+from bot.features.handover import QUESTION as KIM_QUESTION
 from bot.features.staff import accounts
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.jobs import build_scheduler
@@ -23,7 +26,7 @@ from bot.plumbing.formatting import moment, weekdays
 from bot.plumbing.voice import Voice
 from bot.web.app import create_app
 from storage.identities import bind_identity
-from storage.models import Appointment, OutboxMessage
+from storage.models import Appointment, Module, OutboxMessage, Participant
 from tests.admin_client import AdminBrowser
 from tests.conftest import BERLIN, serve_app
 from tests.helpers import data_of, tr
@@ -377,3 +380,172 @@ async def test_the_digest_job_sends_each_coach_their_day(world, people, clock, m
         + tr("de", "no answer yet"),
     ]
     assert [r.state for r in await world.rows("coach.digest")] == ["sent"]
+
+
+async def test_programme_end_from_the_staff_web_asks_about_kim_and_staff_see_the_request(
+    world, people, clock
+):
+    """Staff plan the end for today in the staff web; the scheduler's programme-end job ends
+    the participant, who gets what happens now and the KIM question in Arabic, answers yes
+    and agrees in the bot; the request shows on the staff web's hand-over list."""
+    coach, person = people
+    async with world.sessions.begin() as session:
+        session.add(Module(code="coaching", name_de="Coaching"))
+    async with world.sessions() as session:
+        module_id = await session.scalar(select(Module.id))
+    async with world.sessions.begin() as session:
+        (await session.get(Participant, person.id)).module_id = module_id
+    web = await world.staff_login(coach.email)
+    await web.get("/admin/programme-end")
+    today = clock.local().date().isoformat()
+    planned = await web.post("/admin/programme-end", {"module": str(module_id), "ends_on": today})
+    assert planned.status_code == 200 and 'id="planned"' in planned.text
+    await world.job("programme end")
+    await world.job("programme end")  # ended once, told once
+    await world.deliver()
+    participant = world.fake.user(chat_id=PARTICIPANT_CHAT)
+    [notice] = participant.messages()
+    assert notice["text"] == tr("ar", ENDED_TEXT) + "\n\n" + tr("ar", KIM_QUESTION)
+    assert data_of(notice) == ["ho:yes", "ho:no"]
+    assert [r.state for r in await world.rows("programme.ended")] == ["sent"]
+    await participant.press_and_wait("ho:yes")
+    await participant.press_and_wait("ho:ok")
+    page = (await web.get("/admin/handovers")).text
+    assert "Samira" in page and "Maria Hoffmann" in page and "Coaching" in page
+
+
+async def test_a_question_to_the_coach_and_the_answers_from_bot_and_staff_web(
+    world, people, make_staff, make_participant, bind_chat, clock
+):
+    """A participant writes to their coach in the bot: the coach's linked chat gets it with
+    "↩️ Reply", answers there, and the participant gets the answer. A coach without a linked
+    chat reads the next question in the staff web's inbox and answers there; it arrives too."""
+    coach, person = people
+    participant = world.fake.user(chat_id=PARTICIPANT_CHAT)
+    coach_chat = world.fake.user(chat_id=COACH_CHAT)
+    await participant.exchange("/write")
+    await participant.exchange("Wo ist Raum 108?")
+    await world.deliver()
+    german = Voice.for_language("de", tz=BERLIN, now=clock.now())
+    [question] = coach_chat.messages()
+    assert question["text"] == tr(
+        "de", "✉️ Message from {name}:\n{text}", name=german.isolate("Samira"), text="Wo ist Raum 108?"
+    )
+    [reply_data] = data_of(question)
+    assert reply_data.startswith("cm:r:")
+    await coach_chat.press_and_wait(reply_data)
+    await coach_chat.exchange("Im ersten Stock, links.")
+    await world.deliver()
+    arabic = Voice.for_language("ar", tz=BERLIN, now=clock.now())
+    answer = participant.messages()[-1]
+    assert answer["text"] == tr(
+        "ar",
+        "✉️ Answer from {coach}:\n{text}",
+        coach=arabic.isolate("Maria Hoffmann"),
+        text="Im ersten Stock, links.",
+    )
+    assert data_of(answer) == ["mn:msg"]
+
+    # A second coach reads and answers in the staff web only.
+    hashed = await accounts.hash_password(PASSWORD)
+    web_coach = await make_staff(display_name="Yusuf Demir", locale="de", password_hash=hashed)
+    dawit = await make_participant(
+        accepted=True, locale="ti", display_name="Dawit", coach_id=web_coach.id
+    )
+    await bind_chat(dawit, 7003)
+    dawit_chat = world.fake.user(chat_id=7003)
+    await dawit_chat.exchange("/write")
+    await dawit_chat.exchange("Kann ich morgen später kommen?")
+    await world.deliver()
+    assert [r.state for r in await world.rows("coach.message")] == ["sent", "inbox"]
+    web = await world.staff_login(web_coach.email)
+    inbox = (await web.get("/admin/inbox")).text
+    assert "Kann ich morgen später kommen?" in inbox and "Wo ist Raum 108?" not in inbox
+    message_id = int(re.search(r"/admin/messages/(\d+)/answer", inbox).group(1))
+    answered = await web.post(f"/admin/messages/{message_id}/answer", {"text": "Ja, bis 11 Uhr."})
+    assert answered.status_code == 303
+    await world.deliver()
+    tigrinya = Voice.for_language("ti", tz=BERLIN, now=clock.now())
+    [*_, web_answer] = dawit_chat.messages()
+    assert web_answer["text"] == tr(
+        "ti",
+        "✉️ Answer from {coach}:\n{text}",
+        coach=tigrinya.isolate("Yusuf Demir"),
+        text="Ja, bis 11 Uhr.",
+    )
+    assert {r.state for r in await world.rows("coach.answer")} == {"sent"}
+    assert len(await world.rows("coach.answer")) == 2
+    assert all("Ja, bis 11 Uhr." not in m["text"] for m in participant.messages())
+
+
+@SEASONS
+async def test_course_reminders_follow_mute_and_unmute(world, people, clock, make_course):
+    """The scheduler's course job plans the reminders of tomorrow's 14:00 session; muted in
+    the bot, the day-before one is not sent; unmuted, the 2 h one arrives, once, with its
+    button."""
+    _coach, person = people
+    tomorrow = _local(1, 14)
+    course = await make_course(
+        slots=[(tomorrow.weekday(), "14:00", "16:30")], participants=[person]
+    )
+    await world.job("course reminders")
+    due = [r.due_at for r in await world.rows("course.reminder") if r.state == "pending"]
+    assert due == [tomorrow - timedelta(days=1), tomorrow - timedelta(hours=2)]
+    participant = world.fake.user(chat_id=PARTICIPANT_CHAT)
+    await participant.exchange("/courses")
+    await participant.press_and_wait(f"co:m:{course.id}")
+    before = len(participant.messages())
+    clock.move_to(tomorrow - timedelta(days=1, seconds=-1))
+    await world.deliver()
+    assert len(participant.messages()) == before  # muted: nothing
+    clock.shift(timedelta(hours=1))
+    await participant.press_and_wait(f"co:u:{course.id}")
+    clock.move_to(tomorrow - timedelta(hours=2, seconds=-1))
+    await world.deliver()
+    await world.job("course reminders")  # the sweep plans nothing twice
+    await world.deliver()
+    [reminder] = participant.messages()[before:]
+    assert reminder["text"].startswith("⏰ " + tr("ar", "Reminder of your course:"))
+    assert "14:00" in reminder["text"] and "Deutschkurs B1" in reminder["text"]
+    assert data_of(reminder) == [f"co:m:{course.id}"]
+    states = sorted(r.state for r in await world.rows("course.reminder"))
+    assert states == ["cancelled", "sent"]
+
+
+@SEASONS
+async def test_a_reminder_due_in_the_quiet_hours_comes_the_evening_before(world, people, clock):
+    """Planned for 09:30, the 2 h reminder would fall at 07:30, inside the quiet hours
+    (21:00-08:00): it comes at 21:00 the evening before, not a second earlier, once."""
+    coach, person = people
+    starts = _local(2, 9, 30)
+    web = await world.staff_login(coach.email)
+    await web.get(f"/admin/participants/{person.id}")
+    await web.post(
+        f"/admin/participants/{person.id}/appointments",
+        {
+            "kind": "coaching",
+            "date": starts.date().isoformat(),
+            "start": "09:30",
+            "end": "10:00",
+            "location": "Kreishaus",
+        },
+    )
+    await world.deliver()
+    participant = world.fake.user(chat_id=PARTICIPANT_CHAT)
+    assert len(participant.messages()) == 1  # the notice
+    evening = _local(1, 21)
+    reminders = await world.rows("appointment.reminder")
+    assert [r.due_at for r in reminders] == [starts - timedelta(days=1), evening]
+    clock.move_to(starts - timedelta(days=1, seconds=-1))
+    await world.deliver()
+    assert len(participant.messages()) == 2  # the day-before one, at 09:30
+    clock.move_to(evening - timedelta(seconds=2))
+    await world.deliver()
+    assert len(participant.messages()) == 2  # 20:59:58: not yet
+    clock.move_to(evening + timedelta(seconds=1))
+    await world.deliver()
+    await world.deliver()
+    [late] = participant.messages()[2:]
+    assert late["text"].startswith("⏰ " + tr("ar", "Reminder of your appointment:"))
+    assert "09:30" in late["text"]
+    assert [r.state for r in await world.rows("appointment.reminder")] == ["sent", "sent"]
