@@ -420,7 +420,6 @@ async def test_a_question_to_the_coach_and_the_answers_from_bot_and_staff_web(
     """A participant writes to their coach in the bot: the coach's linked chat gets it with
     "↩️ Reply", answers there, and the participant gets the answer. A coach without a linked
     chat reads the next question in the staff web's inbox and answers there; it arrives too."""
-    coach, person = people
     participant = world.fake.user(chat_id=PARTICIPANT_CHAT)
     coach_chat = world.fake.user(chat_id=COACH_CHAT)
     await participant.exchange("/write")
@@ -429,7 +428,10 @@ async def test_a_question_to_the_coach_and_the_answers_from_bot_and_staff_web(
     german = Voice.for_language("de", tz=BERLIN, now=clock.now())
     [question] = coach_chat.messages()
     assert question["text"] == tr(
-        "de", "✉️ Message from {name}:\n{text}", name=german.isolate("Samira"), text="Wo ist Raum 108?"
+        "de",
+        "✉️ Message from {name}:\n{text}",
+        name=german.isolate("Samira"),
+        text="Wo ist Raum 108?",
     )
     [reply_data] = data_of(question)
     assert reply_data.startswith("cm:r:")
