@@ -34,18 +34,18 @@ class Clock:
 
 
 @pytest.fixture
-def clock() -> Clock:
+def manual_clock() -> Clock:
     return Clock()
 
 
 @pytest.fixture
-def dispatcher(telegram, sessions, settings, clock) -> Dispatcher:
+def dispatcher(telegram, sessions, settings, manual_clock) -> Dispatcher:
     return Dispatcher(
         sessions=sessions,
         routes=telegram.router.routes,
         settings=settings,
         senders={"telegram": telegram.application.bot_data["sender"]},
-        clock=clock,
+        clock=manual_clock,
     )
 
 
@@ -181,7 +181,7 @@ async def test_a_coach_cannot_reach_another_coachs_course(
 
 
 async def test_a_planned_broadcast_can_be_stopped_and_a_5xx_storm_loses_nothing(
-    telegram, dispatcher, sessions, classroom, clock
+    telegram, dispatcher, sessions, classroom, manual_clock
 ):
     _coach, _people, course = classroom
     chat = telegram.fake.user(chat_id=9900)
@@ -206,7 +206,7 @@ async def test_a_planned_broadcast_can_be_stopped_and_a_5xx_storm_loses_nothing(
     telegram.fake.fail_next("sendMessage", 502, count=7)
     await chat.press_and_wait(f"bc:now:{second}")
     for _ in range(12):
-        clock.skew += timedelta(minutes=11)
+        manual_clock.skew += timedelta(minutes=11)
         await dispatcher.tick()
     rows = [r for r in await _rows(sessions) if r.broadcast_id == second]
     assert {r.state for r in rows} == {"sent"} and len(rows) == 3

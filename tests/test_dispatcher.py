@@ -15,7 +15,7 @@ from storage.types import utcnow
 
 
 class Clock:
-    """A clock the test moves; the dispatcher reads it for due times and leases."""
+    """A manual_clock the test moves; the dispatcher reads it for due times and leases."""
 
     def __init__(self) -> None:
         self.now = utcnow()
@@ -28,30 +28,30 @@ class Clock:
 
 
 @pytest.fixture
-def clock() -> Clock:
+def manual_clock() -> Clock:
     return Clock()
 
 
 @pytest.fixture
-def dispatcher(telegram, sessions, settings, clock) -> Dispatcher:
+def dispatcher(telegram, sessions, settings, manual_clock) -> Dispatcher:
     return Dispatcher(
         sessions=sessions,
         routes=telegram.router.routes,
         settings=settings.model_copy(update={"quiet_hours": ""}),
         senders={"telegram": telegram.application.bot_data["sender"]},
-        clock=clock,
+        clock=manual_clock,
         worker="test-worker",
     )
 
 
 @pytest.fixture
-async def reminder(sessions, make_participant, make_appointment, bind_chat, clock):
+async def reminder(sessions, make_participant, make_appointment, bind_chat, manual_clock):
     """Factory: a participant on a chat with an appointment and its reminder row, due now."""
 
     async def make(chat_id: int, *, due_in=timedelta(0), starts_in=timedelta(days=2), **kw):
         participant = await make_participant(accepted=True, locale="de", **kw)
         await bind_chat(participant, chat_id)
-        appointment = await make_appointment(participant, starts_at=clock.now + starts_in)
+        appointment = await make_appointment(participant, starts_at=manual_clock.now + starts_in)
         async with sessions.begin() as session:
             row_id = await enqueue(
                 session,
@@ -60,7 +60,7 @@ async def reminder(sessions, make_participant, make_appointment, bind_chat, cloc
                 subject=("appointment", appointment.id),
                 params={"starts_at": appointment.starts_at.isoformat(), "offset": "2h"},
                 dedup_key=f"test:{appointment.id}",
-                due_at=clock.now + due_in,
+                due_at=manual_clock.now + due_in,
                 priority=PRIORITY_REMINDER,
             )
         return row_id, appointment
@@ -87,7 +87,7 @@ async def test_sent_once_even_when_ticked_again(dispatcher, sessions, telegram, 
 
 
 async def test_never_sent_for_cancelled_declined_started_or_moved(
-    dispatcher, sessions, telegram, reminder, clock
+    dispatcher, sessions, telegram, reminder, manual_clock
 ):
     cancelled, a = await reminder(9702)
     declined, b = await reminder(9703)
@@ -95,7 +95,7 @@ async def test_never_sent_for_cancelled_declined_started_or_moved(
     started, _ = await reminder(9705, starts_in=timedelta(minutes=-5))
     async with sessions.begin() as session:
         await session.execute(
-            update(Appointment).where(Appointment.id == a.id).values(cancelled_at=clock.now)
+            update(Appointment).where(Appointment.id == a.id).values(cancelled_at=manual_clock.now)
         )
         await session.execute(
             update(Appointment).where(Appointment.id == b.id).values(response="declined")
@@ -132,7 +132,7 @@ async def test_reminders_due_while_down_are_sent_within_the_catch_up_window_only
 
 
 async def test_429_reschedules_and_nothing_is_sent_before_retry_after(
-    dispatcher, sessions, telegram, reminder, clock
+    dispatcher, sessions, telegram, reminder, manual_clock
 ):
     row_id, _ = await reminder(9708)
     other, _ = await reminder(9709)
@@ -142,8 +142,8 @@ async def test_429_reschedules_and_nothing_is_sent_before_retry_after(
     refused = next(c for c in calls if c.status == 429)
     row = await _row(sessions, row_id if refused.params["chat_id"] == 9708 else other)
     assert row.state == "pending" and row.attempts == 0
-    assert row.due_at >= clock.now + timedelta(seconds=2)
-    clock.advance(seconds=2)
+    assert row.due_at >= manual_clock.now + timedelta(seconds=2)
+    manual_clock.advance(seconds=2)
     await dispatcher.drain()
     # A request already on the wire when the 429 came back may still arrive (here within
     # milliseconds); after that, nothing reaches the fake before retry_after has passed.
@@ -174,17 +174,17 @@ async def test_403_marks_the_chat_blocked_and_the_row_final(
 
 
 async def test_5xx_and_timeouts_retry_with_backoff_then_fail(
-    dispatcher, sessions, telegram, reminder, clock, settings
+    dispatcher, sessions, telegram, reminder, manual_clock, settings
 ):
     row_id, _ = await reminder(9712)
     telegram.fake.fail_next("sendMessage", 502, count=2)
     await dispatcher.tick()
     row = await _row(sessions, row_id)
-    assert (row.state, row.attempts) == ("pending", 1) and row.due_at > clock.now
-    clock.advance(seconds=5)
+    assert (row.state, row.attempts) == ("pending", 1) and row.due_at > manual_clock.now
+    manual_clock.advance(seconds=5)
     await dispatcher.tick()
     assert (await _row(sessions, row_id)).attempts == 2
-    clock.advance(seconds=10)
+    manual_clock.advance(seconds=10)
     await dispatcher.drain()
     row = await _row(sessions, row_id)
     assert (row.state, row.attempts) == ("sent", 3)
@@ -192,7 +192,7 @@ async def test_5xx_and_timeouts_retry_with_backoff_then_fail(
     doomed, _ = await reminder(9713)
     telegram.fake.fail_next("sendMessage", 500, count=settings.dispatch_max_attempts)
     for _ in range(settings.dispatch_max_attempts):
-        clock.advance(minutes=11)
+        manual_clock.advance(minutes=11)
         await dispatcher.tick()
     row = await _row(sessions, doomed)
     assert (row.state, row.attempts) == ("failed", settings.dispatch_max_attempts)
@@ -200,7 +200,7 @@ async def test_5xx_and_timeouts_retry_with_backoff_then_fail(
 
 
 async def test_a_dead_workers_lease_expires_and_the_row_is_taken_again(
-    dispatcher, sessions, telegram, reminder, clock, settings
+    dispatcher, sessions, telegram, reminder, manual_clock, settings
 ):
     row_id, _ = await reminder(9714)
     async with sessions.begin() as session:
@@ -210,11 +210,11 @@ async def test_a_dead_workers_lease_expires_and_the_row_is_taken_again(
             .values(
                 state="claimed",
                 claimed_by="dead-worker",
-                lease_until=clock.now + timedelta(seconds=30),
+                lease_until=manual_clock.now + timedelta(seconds=30),
             )
         )
     assert await dispatcher.tick() == 0  # still leased
-    clock.advance(seconds=31)
+    manual_clock.advance(seconds=31)
     assert await dispatcher.tick() == 1
     assert (await _row(sessions, row_id)).state == "sent"
     assert len(telegram.fake.sent(9714)) == 1

@@ -551,3 +551,81 @@ async def test_a_reminder_due_in_the_quiet_hours_comes_the_evening_before(world,
     assert late["text"].startswith("⏰ " + tr("ar", "Reminder of your appointment:"))
     assert "09:30" in late["text"]
     assert [r.state for r in await world.rows("appointment.reminder")] == ["sent", "sent"]
+
+
+async def _plan(web, person, starts: datetime, location: str = "Kreishaus") -> None:
+    await web.get(f"/admin/participants/{person.id}")
+    planned = await web.post(
+        f"/admin/participants/{person.id}/appointments",
+        {
+            "kind": "coaching",
+            "date": starts.date().isoformat(),
+            "start": starts.strftime("%H:%M"),
+            "end": (starts + timedelta(minutes=45)).strftime("%H:%M"),
+            "location": location,
+        },
+    )
+    assert planned.status_code == 303
+
+
+async def test_nothing_reaches_a_participant_before_the_privacy_notice_is_accepted(
+    world, people, make_participant, make_invite, clock
+):
+    """A coach plans an appointment while the participant is still in onboarding: the
+    notice waits (the language menu and the privacy notice stay the last messages), and it
+    arrives right after "I agree", once."""
+    coach, _person = people
+    newcomer = await make_participant(display_name="Olena", coach_id=coach.id)
+    invite = await make_invite(newcomer)
+    chat = world.fake.user(chat_id=7010, language_code="uk")
+    [menu] = await chat.exchange(f"/start {invite.token}")
+    web = await world.staff_login(coach.email)
+    await _plan(web, newcomer, _local(2, 10))
+    await world.deliver()
+    assert [m["message_id"] for m in chat.messages()] == [menu["message_id"]]
+    [notice_held] = await world.rows("appointment.changed")
+    assert notice_held.state == "pending" and notice_held.due_at > clock.now()
+    await chat.press_and_wait("lang:uk")
+    clock.shift(timedelta(minutes=2))
+    await world.deliver()
+    assert len(chat.messages()) == 1  # the menu, edited into the privacy notice
+    await chat.press_and_wait("pv:ok:uk")
+    seen = len(chat.messages())
+    await world.deliver()
+    await world.deliver()
+    [notice] = chat.messages()[seen:]
+    assert notice["text"].startswith("📅 " + tr("uk", "You have a new appointment:"))
+    assert [r.state for r in await world.rows("appointment.changed")] == ["sent"]
+
+
+async def test_changed_reminder_offsets_replace_the_pending_reminders(world, people, clock):
+    """Planned with REMINDER_OFFSETS=1d,2h, swept by the reminder job after a change to
+    1d,3h: the 2h reminder is cancelled with a reason and a 3h one planned; the participant
+    gets the 3h one and nothing at 2h."""
+    coach, person = people
+    web = await world.staff_login(coach.email)
+    starts = _local(2, 15)
+    await _plan(web, person, starts)
+    await world.deliver()
+    changed = world.settings.model_copy(update={"reminder_offsets": "1d,3h"})
+    scheduler = build_scheduler(
+        settings=changed,
+        sessions=world.sessions,
+        routes=world.telegram.router.routes,
+        dispatcher=world.dispatcher,
+    )
+    await scheduler.get_job("appointment reminders").func()
+    await scheduler.get_job("appointment reminders").func()  # nothing twice
+    rows = await world.rows("appointment.reminder")
+    pending = sorted((r.params["offset"], r.due_at) for r in rows if r.state == "pending")
+    assert pending == [("1d", starts - timedelta(days=1)), ("3h", starts - timedelta(hours=3))]
+    [dropped] = [r for r in rows if r.state == "cancelled"]
+    assert dropped.params["offset"] == "2h" and dropped.last_error == "no longer planned"
+    participant = world.fake.user(chat_id=PARTICIPANT_CHAT)
+    clock.move_to(starts - timedelta(hours=3, seconds=-1))
+    await world.deliver()
+    clock.move_to(starts - timedelta(hours=2, seconds=-1))
+    await world.deliver()
+    texts = [m["text"] for m in participant.messages()]
+    reminder = "⏰ " + tr("ar", "Reminder of your appointment:")
+    assert sum(text.startswith(reminder) for text in texts) == 1  # 1d was skipped: too late
