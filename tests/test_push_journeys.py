@@ -92,8 +92,15 @@ class World:
 
 
 @pytest.fixture
-async def world(telegram, sessions) -> AsyncIterator[World]:
+def overrides(request: pytest.FixtureRequest) -> dict:
+    """Settings a test changes (parametrize `overrides` indirectly); none by default."""
+    return getattr(request, "param", {})
+
+
+@pytest.fixture
+async def world(telegram, sessions, overrides) -> AsyncIterator[World]:
     """The whole product on loopback, without any timer of its own."""
+    telegram.router.settings = telegram.router.settings.model_copy(update=overrides)
     async with serve_app(create_app(telegram.router.settings, sessions, telegram.router)) as url:
         running = World(telegram, sessions, url)
         try:
@@ -629,3 +636,44 @@ async def test_changed_reminder_offsets_replace_the_pending_reminders(world, peo
     texts = [m["text"] for m in participant.messages()]
     reminder = "⏰ " + tr("ar", "Reminder of your appointment:")
     assert sum(text.startswith(reminder) for text in texts) == 1  # 1d was skipped: too late
+
+
+@SEASONS
+@pytest.mark.parametrize(
+    "overrides", [{"reminder_offsets_by_kind": {"nursing": "2d,1d,2h"}}], indirect=True
+)
+async def test_each_offset_of_a_kind_arrives_once_at_its_time(world, people, clock):
+    """REMINDER_OFFSETS_BY_KIND gives nursing appointments three reminders: two days, one
+    day and two hours before; each arrives at its time, none before, none twice."""
+    coach, person = people
+    web = await world.staff_login(coach.email)
+    starts = _local(3, 11)
+    await web.get(f"/admin/participants/{person.id}")
+    await web.post(
+        f"/admin/participants/{person.id}/appointments",
+        {
+            "kind": "nursing",
+            "date": starts.date().isoformat(),
+            "start": "11:00",
+            "end": "12:00",
+            "location": "Pflegeschule Unna",
+        },
+    )
+    await world.deliver()
+    participant = world.fake.user(chat_id=PARTICIPANT_CHAT)
+    [notice] = participant.messages()
+    assert tr("ar", "Nursing training appointment") in notice["text"]
+    reminder = "⏰ " + tr("ar", "Reminder of your appointment:")
+    for step, before in enumerate(
+        (timedelta(days=2), timedelta(days=1), timedelta(hours=2)), start=1
+    ):
+        clock.move_to(starts - before - timedelta(seconds=2))
+        await world.deliver()
+        assert len(participant.messages()) == step  # not yet
+        clock.move_to(starts - before + timedelta(seconds=1))
+        await world.deliver()
+        await world.deliver()
+        [arrived] = participant.messages()[step:]
+        assert arrived["text"].startswith(reminder) and "11:00" in arrived["text"]
+    offsets = [(r.params["offset"], r.state) for r in await world.rows("appointment.reminder")]
+    assert offsets == [("2d", "sent"), ("1d", "sent"), ("2h", "sent")]
