@@ -249,3 +249,50 @@ async def test_a_push_falls_back_to_another_chat_when_signal_says_unregistered(
     assert notice is not None  # the coach hears that Signal no longer reaches her
     assert chats["signal"].blocked_at is not None and chats["web"].blocked_at is None
     assert "Bonjour" in entry.text and entry.chat_id == "w" + "a" * 40
+
+
+async def test_a_notice_planned_during_onboarding_waits_and_the_menu_keeps_its_numbers(
+    signal, sessions, settings, router, make_staff, make_participant, make_invite
+):
+    """A coach plans an appointment in the staff web while a participant is between the
+    numbered language menu and the privacy notice on Signal: nothing is pushed into the
+    middle (the numbers keep meaning languages); right after "I agree" the notice comes."""
+    from datetime import datetime, time
+
+    from bot.features.staff import accounts
+    from bot.web.app import create_app
+    from tests.admin_client import AdminBrowser
+    from tests.conftest import BERLIN
+
+    coach = await make_staff(password_hash=await accounts.hash_password("correct horse 1"))
+    participant = await make_participant(display_name="Amina", coach_id=coach.id)
+    invite = await make_invite(participant)
+    await signal.say(AMINA, f"start {invite.token}")
+    day = datetime.now(BERLIN).date() + timedelta(days=2)
+    async with serve_app(create_app(settings, sessions, router)) as site:
+        web = AdminBrowser(site)
+        assert (await web.login(coach.email, "correct horse 1")).status_code == 303
+        await web.get(f"/admin/participants/{participant.id}")
+        planned = await web.post(
+            f"/admin/participants/{participant.id}/appointments",
+            {
+                "kind": "coaching",
+                "date": day.isoformat(),
+                "start": time(10).strftime("%H:%M"),
+                "end": "10:45",
+                "location": "Kreishaus",
+            },
+        )
+        await web.close()
+    assert planned.status_code == 303
+    before = len(signal.fake.to(AMINA))
+    await signal.dispatch()
+    assert len(signal.fake.to(AMINA)) == before  # held: the menu is still the last message
+    [notice] = await signal.say(AMINA, signal.number_of(AMINA, "العربية"))
+    assert notice.startswith(tr("ar", PRIVACY_NOTICE))
+    await signal.say(AMINA, "1")
+    sent = len(signal.fake.to(AMINA))
+    await signal.dispatch()
+    [pushed] = [s.message for s in signal.fake.to(AMINA)[sent:]]
+    assert pushed.startswith("📅 " + tr("ar", "You have a new appointment:"))
+    assert tr("ar", "✅ I will come") in pushed
