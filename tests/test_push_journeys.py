@@ -182,6 +182,8 @@ async def test_planned_moved_and_cancelled_in_the_staff_web_reach_the_participan
     pending = await world.rows("appointment.reminder")
     assert [r.due_at for r in pending] == [starts - timedelta(days=1), starts - timedelta(hours=2)]
     assert {r.state for r in pending} == {"pending"}
+    await world.job("appointment reminders")  # the sweep finds the same keys: no second set
+    assert len(await world.rows("appointment.reminder")) == 2
 
     # The coach moves it to 14:00 the same day: one notice with the new time.
     moved = await web.post(
