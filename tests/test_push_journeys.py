@@ -142,6 +142,25 @@ def _new(chat, seen: int) -> list[dict]:
     return chat.messages()[seen:]
 
 
+async def _plan(
+    web, person, starts: datetime, *, kind: str = "coaching", location: str = "Kreishaus"
+) -> None:
+    """Plan an appointment on the participant's page, as a coach does, 45 minutes long."""
+    await web.get(f"/admin/participants/{person.id}")
+    planned = await web.post(
+        f"/admin/participants/{person.id}/appointments",
+        {
+            "kind": kind,
+            "date": starts.date().isoformat(),
+            "start": starts.strftime("%H:%M"),
+            "end": (starts + timedelta(minutes=45)).strftime("%H:%M"),
+            "location": location,
+        },
+    )
+    assert planned.status_code == 303
+    assert planned.headers["location"].startswith(f"/admin/participants/{person.id}")
+
+
 @SEASONS
 async def test_planned_moved_and_cancelled_in_the_staff_web_reach_the_participant(
     world, people, clock
@@ -332,18 +351,8 @@ async def test_a_blocked_chat_is_reported_to_the_coach_once(world, people, clock
     coach, person = people
     world.fake.block(PARTICIPANT_CHAT)
     web = await world.staff_login(coach.email)
-    await web.get(f"/admin/participants/{person.id}")
     starts = _local(2, 10)
-    await web.post(
-        f"/admin/participants/{person.id}/appointments",
-        {
-            "kind": "coaching",
-            "date": starts.date().isoformat(),
-            "start": "10:00",
-            "end": "10:45",
-            "location": "Kreishaus",
-        },
-    )
+    await _plan(web, person, starts)
     await world.deliver()
     await world.deliver()
     german = Voice.for_language("de", tz=BERLIN, now=clock.now())
@@ -530,17 +539,7 @@ async def test_a_reminder_due_in_the_quiet_hours_comes_the_evening_before(world,
     coach, person = people
     starts = _local(2, 9, 30)
     web = await world.staff_login(coach.email)
-    await web.get(f"/admin/participants/{person.id}")
-    await web.post(
-        f"/admin/participants/{person.id}/appointments",
-        {
-            "kind": "coaching",
-            "date": starts.date().isoformat(),
-            "start": "09:30",
-            "end": "10:00",
-            "location": "Kreishaus",
-        },
-    )
+    await _plan(web, person, starts)
     await world.deliver()
     participant = world.fake.user(chat_id=PARTICIPANT_CHAT)
     assert len(participant.messages()) == 1  # the notice
@@ -560,21 +559,6 @@ async def test_a_reminder_due_in_the_quiet_hours_comes_the_evening_before(world,
     assert late["text"].startswith("⏰ " + tr("ar", "Reminder of your appointment:"))
     assert "09:30" in late["text"]
     assert [r.state for r in await world.rows("appointment.reminder")] == ["sent", "sent"]
-
-
-async def _plan(web, person, starts: datetime, location: str = "Kreishaus") -> None:
-    await web.get(f"/admin/participants/{person.id}")
-    planned = await web.post(
-        f"/admin/participants/{person.id}/appointments",
-        {
-            "kind": "coaching",
-            "date": starts.date().isoformat(),
-            "start": starts.strftime("%H:%M"),
-            "end": (starts + timedelta(minutes=45)).strftime("%H:%M"),
-            "location": location,
-        },
-    )
-    assert planned.status_code == 303
 
 
 async def test_nothing_reaches_a_participant_before_the_privacy_notice_is_accepted(
@@ -650,17 +634,7 @@ async def test_each_offset_of_a_kind_arrives_once_at_its_time(world, people, clo
     coach, person = people
     web = await world.staff_login(coach.email)
     starts = _local(3, 11)
-    await web.get(f"/admin/participants/{person.id}")
-    await web.post(
-        f"/admin/participants/{person.id}/appointments",
-        {
-            "kind": "nursing",
-            "date": starts.date().isoformat(),
-            "start": "11:00",
-            "end": "12:00",
-            "location": "Pflegeschule Unna",
-        },
-    )
+    await _plan(web, person, starts, kind="nursing", location="Pflegeschule Unna")
     await world.deliver()
     participant = world.fake.user(chat_id=PARTICIPANT_CHAT)
     [notice] = participant.messages()
