@@ -11,8 +11,9 @@ The server runs inside the test's event loop on 127.0.0.1 (OS-assigned port)::
 Inspection: ``fake.calls`` (list of :class:`Call`), ``fake.sent(chat_id)`` / ``fake.message()``
 (stored message dicts), ``fake.events`` (sent/edited/deleted log with snapshots),
 ``fake.wait_for(predicate)``, ``fake.wait_for_calls(method, count)``. Faults: ``fail_next``,
-``delay_next``, ``block``/``unblock``, ``rate_limits`` (on by default: 30/s overall, 1/s per
-chat with a burst of 3, for sendMessage/sendDocument/editMessage*; rejections counted in
+``delay_next``, ``block``/``unblock``, ``rate_limits`` (on by default: at most 30 in any
+sliding second overall — ``overall="bucket"`` for a token bucket instead — and 1/s per chat
+with a burst of 3, for sendMessage/sendDocument/editMessage*; rejections counted in
 ``rejected_429``). Extra methods can be added with ``register_method``.
 
 Simplifications (documented deviations from Telegram):
@@ -37,6 +38,7 @@ under ``filterwarnings = error``.
 from __future__ import annotations
 
 import asyncio
+import collections
 import copy
 import html
 import inspect
@@ -179,6 +181,28 @@ class _TokenBucket:
         self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
         return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+
+class _SlidingWindow:
+    """At most ``limit`` sends in any ``window`` seconds: the strictest reading of "about
+    30 messages per second", which refuses the 31st message within any one second, also
+    right after a pause (a bucket would have stored tokens for a burst)."""
+
+    def __init__(self, limit: float, window: float = 1.0) -> None:
+        self.limit, self.window = max(int(limit), 1), window
+        self.accepted: collections.deque[float] = collections.deque()
+
+    def wait_time(self, now: float) -> float:
+        """Seconds until one more send fits the window (0 if it fits now)."""
+        while self.accepted and now - self.accepted[0] >= self.window:
+            self.accepted.popleft()
+        if len(self.accepted) < self.limit:
+            return 0.0
+        return self.accepted[0] + self.window - now
+
+    def take(self, now: float) -> None:
+        """Count one accepted send."""
+        self.accepted.append(now)
 
 
 def _html_to_text(raw: str) -> str:
@@ -624,6 +648,7 @@ class FakeTelegram:
         self.paid_per_second = 1000.0
         self.per_chat_per_second = per_chat_per_second
         self.per_chat_burst = per_chat_burst
+        self.overall_mode = "window"  # the strictest reading; "bucket" is the lenient one
         self.rate_limits(rate_limits_enabled)
         self._methods: dict[str, Callable[[dict[str, Any]], Any]] = {
             "getMe": lambda p: self.bot_user(),
@@ -843,17 +868,36 @@ class FakeTelegram:
         global_per_second: float | None = None,
         per_chat_per_second: float | None = None,
         per_chat_burst: float | None = None,
+        overall: str | None = None,
     ) -> None:
-        """Switch rate limiting on/off, optionally change limits; resets all buckets."""
+        """Switch rate limiting on/off, optionally change limits; resets all buckets.
+
+        `overall` is "window" (the default: at most the limit in any sliding second) or
+        "bucket" (a token bucket holding one second's worth, which allows a burst after a
+        pause). Per chat it is always a bucket: about one a second after a small burst.
+        """
         self.rate_limits_enabled = enabled
+        if overall is not None:
+            if overall not in ("window", "bucket"):
+                raise ValueError(overall)
+            self.overall_mode = overall
         if global_per_second is not None:
             self.global_per_second = global_per_second
         if per_chat_per_second is not None:
             self.per_chat_per_second = per_chat_per_second
         if per_chat_burst is not None:
             self.per_chat_burst = per_chat_burst
-        self._global_bucket = _TokenBucket(self.global_per_second, self.global_per_second)
-        self._paid_bucket = _TokenBucket(self.paid_per_second, self.paid_per_second)
+        limiter = _SlidingWindow if self.overall_mode == "window" else _TokenBucket
+        self._global_bucket: _SlidingWindow | _TokenBucket = (
+            _SlidingWindow(self.global_per_second)
+            if limiter is _SlidingWindow
+            else _TokenBucket(self.global_per_second, self.global_per_second)
+        )
+        self._paid_bucket: _SlidingWindow | _TokenBucket = (
+            _SlidingWindow(self.paid_per_second)
+            if limiter is _SlidingWindow
+            else _TokenBucket(self.paid_per_second, self.paid_per_second)
+        )
         self._chat_buckets: dict[int, _TokenBucket] = {}
 
     def register_method(self, name: str, handler: Callable[[dict[str, Any]], Any]) -> None:
@@ -1256,7 +1300,10 @@ class FakeTelegram:
             retry_after = max(1, math.ceil(wait))
             raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
         for bucket in buckets:
-            bucket.tokens -= 1
+            if isinstance(bucket, _SlidingWindow):
+                bucket.take(now)
+            else:
+                bucket.tokens -= 1
 
     async def _handle(self, request: web.Request) -> web.Response:
         started = time.monotonic()

@@ -86,3 +86,130 @@ async def test_slots_missed_while_the_loop_was_busy_are_made_up_within_a_bound()
     for task in waiting:
         task.cancel()
     await asyncio.gather(*waiting, return_exceptions=True)
+
+
+async def test_no_second_holds_more_than_the_limit_even_after_a_pause_or_a_hold():
+    """The strictest reading of Telegram's limit: at most `per_second` in any sliding
+    second. A pause, a hold after a 429 and made-up slots must not put one more into it,
+    and the pace still reaches 0.95 of the limit."""
+    pacer = Pacer(100, per_chat=0)
+    times = await _grant_times(pacer, list(range(150)))
+    await asyncio.sleep(0.4)  # a pause: a bucket would now allow a burst
+    times += await _grant_times(pacer, list(range(150, 300)))
+    pacer.hold(0.2)
+    times += await _grant_times(pacer, list(range(300, 400)))
+    times.sort()
+    assert _most_in_any_window(times, 1.0) <= 100
+    first = times[:150]
+    assert (len(first) - 1) / (first[-1] - first[0]) >= 95  # 0.95 of 100/s
+
+
+async def test_a_chat_is_one_budget_whether_its_id_is_a_number_or_text():
+    """Replies key the chat by Telegram's number, pushes by the stored text id: one chat,
+    one budget of its burst, then one per interval."""
+    pacer = Pacer(1000, per_chat=0.3, chat_burst=3)
+    loop = asyncio.get_running_loop()
+    times: list[float] = []
+
+    async def one(chat: int | str) -> None:
+        await pacer.acquire(chat, 0)
+        times.append(loop.time())
+
+    await asyncio.gather(*(one(chat) for chat in (7, "7", 7, "7", 7)))
+    times.sort()
+    assert times[3] - times[0] >= 0.3  # the fourth waited for the chat's next token
+
+
+async def test_a_backlog_against_the_strict_fake_draws_no_429_at_the_full_pace(
+    fake_telegram, sessions, settings
+):
+    """90 pushes to 90 chats through the real sender and dispatcher, against the fake Bot
+    API refusing the 31st message in any sliding second: no 429, and at least 0.95 of the
+    30/s the limit allows."""
+    from sqlalchemy import insert
+
+    from bot.channels.telegram import build_application
+    from bot.features import FEATURES, welcome
+    from bot.outbox.dispatcher import Dispatcher
+    from bot.plumbing.router import Router
+    from storage.models import (
+        PRIORITY_BULK,
+        Broadcast,
+        ChannelIdentity,
+        OutboxMessage,
+        Participant,
+        StaffUser,
+    )
+    from storage.types import utcnow
+
+    count = 90
+    fake_telegram.rate_limits(enabled=True, overall="window", global_per_second=30)
+    bot_settings = settings.model_copy(
+        update={
+            "telegram_bot_token": fake_telegram.token,
+            "telegram_api_url": fake_telegram.base_url,
+            "quiet_hours": "",
+        }
+    )
+    now = utcnow()
+    async with sessions.begin() as session:
+        session.add(StaffUser(id=1, email="a@example.org", display_name="A", role="admin"))
+        await session.flush()
+        session.add(
+            Broadcast(
+                id=1,
+                created_by_id=1,
+                segment={"kind": "everyone"},
+                params={},
+                text="Das Büro ist am Freitag geschlossen.",
+                state="queued",
+                recipients=count,
+            )
+        )
+        await session.execute(
+            insert(Participant),
+            [
+                {"id": i + 1, "display_name": f"P{i}", "locale": "de", "privacy_accepted_at": now}
+                for i in range(count)
+            ],
+        )
+        await session.execute(
+            insert(ChannelIdentity),
+            [
+                {"participant_id": i + 1, "channel": "telegram", "external_id": str(5000 + i)}
+                for i in range(count)
+            ],
+        )
+        await session.execute(
+            insert(OutboxMessage),
+            [
+                {
+                    "participant_id": i + 1,
+                    "template": "broadcast.message",
+                    "params": {},
+                    "subject_type": "broadcast",
+                    "subject_id": 1,
+                    "broadcast_id": 1,
+                    "due_at": now,
+                    "priority": PRIORITY_BULK,
+                }
+                for i in range(count)
+            ],
+        )
+    router = Router(bot_settings, sessions, FEATURES, welcome)
+    application = build_application(bot_settings, router)
+    await application.initialize()
+    try:
+        dispatcher = Dispatcher(
+            sessions=sessions,
+            routes=router.routes,
+            settings=bot_settings,
+            senders={"telegram": application.bot_data["sender"]},
+        )
+        await dispatcher.drain(timeout=60)
+    finally:
+        await application.shutdown()
+    sent = [c.time for c in fake_telegram.calls_of("sendMessage") if c.status == 200]
+    assert fake_telegram.rejected_429 == 0
+    assert len(sent) == count
+    assert (count - 1) / (sent[-1] - sent[0]) >= 0.95 * 30

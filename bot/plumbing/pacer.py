@@ -8,8 +8,11 @@ enforces the same bucket). `hold(seconds)` stops every send for the time the pla
 
 Slots are kept on a fixed schedule: when the event loop wakes the pacer late (a busy loop
 does; at 1,000/s a slot is 1 ms, which is about the loop's timer resolution), the slots
-missed in the last CATCH_UP seconds are granted at once instead of being lost. So no second
-ever holds more than `per_second` plus CATCH_UP's worth of messages.
+missed in the last CATCH_UP seconds are granted at once instead of being lost. On top of the
+schedule a sliding window holds: never more than `per_second` grants in any WINDOW (a second
+and a margin for the requests' varying way to the platform). Telegram may refuse the 31st
+message in any one second, also right after a pause or a hold, so neither a made-up slot nor
+the first sends after a 429 may put a 31st into a second.
 """
 
 from __future__ import annotations
@@ -17,9 +20,13 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+from collections import deque
 from collections.abc import Callable, Hashable
 
 CATCH_UP = 0.01  # seconds of missed slots granted at once after a late wake-up
+# No more than `per_second` grants within this many seconds: one second as the platform
+# counts it, and 30 ms for two requests that reach it in another spacing than granted.
+WINDOW = 1.03
 
 
 class Pacer:
@@ -42,6 +49,8 @@ class Pacer:
         self._clock = clock
         self._next_slot = 0.0
         self._held_until = 0.0
+        self._window_limit = max(int(per_second), 1)
+        self._recent: deque[float] = deque(maxlen=self._window_limit)  # the last grants
         # Per chat: (tokens, when counted); a token comes back every `per_chat` seconds.
         self._chat_tokens: dict[Hashable, tuple[float, float]] = {}
         self._waiting: list[tuple[int, int, Hashable, asyncio.Future[None]]] = []
@@ -53,7 +62,12 @@ class Pacer:
         return self._clock() if self._clock else asyncio.get_running_loop().time()
 
     async def acquire(self, chat: Hashable, priority: int = 0) -> None:
-        """Wait for this chat's next slot; lower `priority` numbers go first."""
+        """Wait for this chat's next slot; lower `priority` numbers go first.
+
+        A chat is one budget whether its id comes as a number (a reply) or as text (a push
+        whose chat id was stored): both are keyed by the text.
+        """
+        chat = str(chat)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiting, (priority, next(self._order), chat, future))
         self._start()
@@ -94,7 +108,7 @@ class Pacer:
                         return  # idle: the next acquire starts a new pump
                 continue
             now = self._now()
-            start = max(self._next_slot, self._held_until)
+            start = max(self._next_slot, self._held_until, self._window_opens())
             if now < start:
                 await self._sleep(start - now)
                 continue
@@ -120,6 +134,7 @@ class Pacer:
             if self._chat_ready_at(chat, now) <= now:
                 future.set_result(None)
                 self._next_slot = max(self._next_slot, now - self._catch_up) + self.interval
+                self._recent.append(now)
                 tokens = self._chat_tokens_now(chat, now)
                 self._chat_tokens[chat] = (tokens - 1, now)
                 granted = chat
@@ -132,6 +147,12 @@ class Pacer:
                 c: v for c, v in self._chat_tokens.items() if self._chat_tokens_now(c, now) < 1
             }
         return granted
+
+    def _window_opens(self) -> float:
+        """When one more grant fits the sliding window (0.0: now)."""
+        if len(self._recent) < self._window_limit:
+            return 0.0
+        return self._recent[0] + WINDOW
 
     def _chat_tokens_now(self, chat: Hashable, now: float) -> float:
         if not self.per_chat:
