@@ -3,6 +3,8 @@
 Ours: one outbox row per recipient, sent by the dispatcher through the shared pacer.
 Baseline, same run and fake: a naive loop of `send_message` calls through
 python-telegram-bot's AIORateLimiter. Printed: achieved rate / limit, 429s, peak memory.
+The fake enforces the strictest reading of the overall limit: at most 30 (or 1,000 paid) in
+any sliding second, not a bucket that allows a burst after a pause.
 The fake runs in a process of its own (bench/remote_fake.py), as Telegram does; each run
 gets a fresh one.
 
