@@ -58,6 +58,7 @@ class FakeSignal:
         self._changed = asyncio.Event()
         self._ts = itertools.count(int(time.time() * 1000))
         self.connections = 0
+        self.slow: dict[str, float] = {}  # recipient -> seconds each send to them takes
 
     # ------------------------------------------------------------ test controls
 
@@ -149,6 +150,8 @@ class FakeSignal:
             )
         params = body.get("params") or {}
         [recipient] = params.get("recipient") or [None]
+        if self.slow.get(recipient):
+            await asyncio.sleep(self.slow[recipient])
         pending = self.failures.get(recipient) or []
         failure = pending.pop(0) if pending else None
         stamp = next(self._ts)

@@ -296,3 +296,25 @@ async def test_a_notice_planned_during_onboarding_waits_and_the_menu_keeps_its_n
     [pushed] = [s.message for s in signal.fake.to(AMINA)[sent:]]
     assert pushed.startswith("📅 " + tr("ar", "You have a new appointment:"))
     assert tr("ar", "✅ I will come") in pushed
+
+
+async def test_a_slow_chat_does_not_stall_the_others(
+    signal, sessions, make_participant, bind_chat
+):
+    """Sends to one person hang (a bad link at signal-cli's end): another person's message
+    is answered meanwhile, and the slow person's two messages are answered in order."""
+    slow, quick = AMINA, "0b5e7a00-9999-4222-8333-444455556666"
+    for uuid, name in ((slow, "Amina"), (quick, "Dawit")):
+        person = await make_participant(display_name=name, accepted=True, locale="de")
+        await bind_chat(person, uuid, channel="signal")
+    signal.fake.slow[slow] = 1.0
+    signal.fake.deliver(signal.fake.envelope(slow, "/help"))
+    signal.fake.deliver(signal.fake.envelope(slow, "/privacy"))
+    await asyncio.sleep(0.1)
+    signal.fake.deliver(signal.fake.envelope(quick, "/help"))
+    await signal.fake.wait_for(lambda: signal.fake.to(quick), timeout=0.8)
+    assert signal.fake.to(slow) == []  # still sending the first answer
+    help_answer = [s.message for s in signal.fake.to(quick)]
+    await signal.fake.wait_for(lambda: len(signal.fake.to(slow)) > len(help_answer), timeout=8)
+    texts = [s.message for s in signal.fake.to(slow)]
+    assert texts[: len(help_answer)] == help_answer  # /help first, then /privacy

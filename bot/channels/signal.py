@@ -32,6 +32,7 @@ from bot.plumbing.blocked import record_blocked
 from bot.plumbing.delivery import Outcome, Status
 from bot.plumbing.messages import Incoming, Reply
 from bot.plumbing.router import Router
+from bot.plumbing.serial import ChatSerializer
 from storage.signal_menus import option, remember_options
 from storage.types import utcnow
 
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 CHANNEL = "signal"
 RECONNECT_SECONDS = (0.0, 1.0, 2.0, 5.0, 10.0)  # after the stream ends: at once, then slower
 DEFAULT_RETRY_AFTER = 60.0
+MAX_CONCURRENT = 32  # Signal messages handled at once (different chats)
+STOP_SECONDS = 10.0  # on stop, how long messages being handled may take to finish
 _NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 _START = re.compile(r"^\s*/?start\s+(\S+)\s*$", re.IGNORECASE)
 
@@ -204,17 +207,26 @@ class SignalReceiver:
         self.client = client or httpx.AsyncClient(timeout=httpx.Timeout(None, connect=5.0))
         self._task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
+        # Chats are handled concurrently (one slow send never stalls every Signal chat),
+        # each chat's messages in order; at most MAX_CONCURRENT at once, then the stream
+        # waits.
+        self._chats = ChatSerializer()
+        self._slots = asyncio.Semaphore(MAX_CONCURRENT)
+        self._handling: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
         """Start listening in the background."""
         self._task = asyncio.get_running_loop().create_task(self._listen())
 
     async def stop(self) -> None:
-        """Stop listening (messages not yet delivered wait on the Signal server)."""
+        """Stop listening (messages not yet delivered wait on the Signal server); messages
+        being handled are finished first, for at most STOP_SECONDS."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._handling:
+            await asyncio.wait(self._handling, timeout=STOP_SECONDS)
         await self.client.aclose()
 
     @property
@@ -228,7 +240,7 @@ class SignalReceiver:
             try:
                 async for event in self._events():
                     failures = 0
-                    await self._handle(event)
+                    await self._start_handling(event)
                 log.info("signal event stream ended; reconnecting")
             except asyncio.CancelledError:
                 raise
@@ -257,6 +269,24 @@ class SignalReceiver:
                     kind = line[6:].strip()
                 elif line.startswith("data:"):
                     data.append(line[5:].lstrip(" "))
+
+    async def _start_handling(self, event: dict[str, Any]) -> None:
+        """Handle one event in the background, in its chat's turn."""
+        await self._slots.acquire()
+        task = asyncio.get_running_loop().create_task(self._handle_in_turn(event))
+        self._handling.add(task)
+        task.add_done_callback(self._handling.discard)
+
+    async def _handle_in_turn(self, event: dict[str, Any]) -> None:
+        try:
+            envelope = event.get("envelope") if isinstance(event, dict) else None
+            chat = sender_of(envelope) if isinstance(envelope, dict) else None
+            async with self._chats.turn(chat):
+                await self._handle(event)
+        except Exception:
+            log.exception("a signal event could not be handled")
+        finally:
+            self._slots.release()
 
     async def _handle(self, event: dict[str, Any]) -> None:
         envelope = event.get("envelope") if isinstance(event, dict) else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable
@@ -30,6 +29,7 @@ from bot.plumbing.messages import Incoming, Reply
 from bot.plumbing.pacer import Pacer
 from bot.plumbing.router import Router
 from bot.plumbing.routes import Audience
+from bot.plumbing.serial import ChatSerializer
 from bot.settings import Settings
 from storage.types import utcnow
 
@@ -52,22 +52,17 @@ class PerChatUpdates(BaseUpdateProcessor):
 
     def __init__(self, max_concurrent_updates: int = 32) -> None:
         super().__init__(max_concurrent_updates)
-        self._locks: dict[int | None, asyncio.Lock] = {}
+        self._chats = ChatSerializer()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Run the update's handling under its chat's lock."""
+        """Run the update's handling in its chat's turn."""
         chat = (
             update.effective_chat.id
             if isinstance(update, Update) and update.effective_chat
             else None
         )
-        lock = self._locks.setdefault(chat, asyncio.Lock())
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            if not lock.locked() and self._locks.get(chat) is lock:
-                del self._locks[chat]
+        async with self._chats.turn(chat):
+            await coroutine
 
     async def initialize(self) -> None:
         """Nothing to set up."""

@@ -19,6 +19,7 @@ from sqlalchemy import update
 from bot.plumbing.delivery import Outcome, Status
 from bot.plumbing.messages import Button, Document, Incoming, Reply
 from bot.plumbing.router import Router
+from bot.plumbing.serial import ChatSerializer
 from storage import webchat as store
 from storage.identities import find_identity
 from storage.models import ChannelIdentity, WebChatEntry
@@ -122,6 +123,8 @@ class WebChat:
     def __init__(self, router: Router) -> None:
         self.router = router
         self.sessions = router.sessions
+        # Two posts of one browser (a double click, a retry) are handled in order.
+        self._chats = ChatSerializer()
 
     async def issue(self) -> str:
         """A new chat key made here, for a browser's cookie."""
@@ -172,16 +175,18 @@ class WebChat:
         incoming = Incoming(CHANNEL, chat_id_for(key), text=text, language_code=language_code)
         # Never show an invite code: "/start X", "/START X", "/start@bot X", "/start\tX".
         shown = "/start …" if incoming.command == "/start" and incoming.argument else text
-        replies = await self.router.handle(incoming)
-        await self._record(chat_id_for(key), replies, typed=shown, pressed=None)
+        async with self._chats.turn(incoming.chat_id):
+            replies = await self.router.handle(incoming)
+            await self._record(chat_id_for(key), replies, typed=shown, pressed=None)
 
     async def press(
         self, key: str, data: str, entry_id: int | None, language_code: str | None
     ) -> None:
         """The user pressed a button on the bot entry `entry_id`."""
         incoming = Incoming(CHANNEL, chat_id_for(key), callback=data, language_code=language_code)
-        replies = await self.router.handle(incoming)
-        await self._record(chat_id_for(key), replies, typed=None, pressed=entry_id)
+        async with self._chats.turn(incoming.chat_id):
+            replies = await self.router.handle(incoming)
+            await self._record(chat_id_for(key), replies, typed=None, pressed=entry_id)
 
     async def _record(
         self, chat_id: str, replies: list[Reply], *, typed: str | None, pressed: int | None
