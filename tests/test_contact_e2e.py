@@ -143,3 +143,24 @@ async def test_a_huge_message_is_refused_and_the_question_stays_open(telegram, s
     async with sessions() as session:
         [stored] = (await session.scalars(select(CoachMessage))).all()
     assert stored.body == "A shorter question."
+
+
+async def test_a_lone_surrogate_in_a_message_is_replaced_not_a_crash(
+    telegram, sessions, settings, people
+):
+    """Telegram's JSON can carry half of an emoji ("\\ud83d"); no database stores it. The
+    message reaches the coach with "\ufffd" in its place, and the participant is told it
+    was sent, as for any message."""
+    always_open = settings.model_copy(
+        update={"office_hours": "00:00-23:59", "office_days": "0,1,2,3,4,5,6"}
+    )
+    telegram.router.settings = always_open
+    dawit_chat = telegram.fake.user(chat_id=9611, language_code="ti")
+    await dawit_chat.exchange("/write")
+    [sent] = await dawit_chat.exchange("Danke \ud83d bis morgen \ud83d\ude00")
+    assert sent["text"].startswith(
+        tr("ti", "Sent ✅ {coach} gets your message.", coach="Miriam Hoffmann")
+    )
+    await _drain(telegram, sessions, settings)
+    [notice] = telegram.fake.user(chat_id=9601).messages()
+    assert notice["text"].endswith("Danke \ufffd bis morgen 😀")

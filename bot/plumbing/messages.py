@@ -5,6 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+def valid_text(value: str) -> str:
+    """`value` with each lone surrogate replaced by U+FFFD (pairs are joined, as UTF-16)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return value
+
+
 @dataclass(frozen=True)
 class Incoming:
     """One thing a user did: sent text, pressed a button, or sent something else."""
@@ -15,6 +24,14 @@ class Incoming:
     callback: str | None = None  # button data; untrusted
     language_code: str | None = None  # the client's language, if it tells
     other: str | None = None  # e.g. "sticker", "photo" for non-text messages
+
+    def __post_init__(self) -> None:
+        # Telegram's JSON may carry a lone surrogate ("\ud83d" without its pair): no
+        # database can store it, so it becomes "�" here, once, for every channel.
+        for name in ("text", "callback"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, valid_text(value))
 
     @property
     def command(self) -> str | None:
