@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
@@ -43,6 +43,7 @@ from storage.models import (
     StaffUser,
 )
 from storage.outbox import cancel_pending, enqueue
+from storage.types import instant_text
 
 REMINDER = "course.reminder"
 PLAN_AHEAD = timedelta(days=2)  # sessions starting within this window get their reminders
@@ -76,7 +77,7 @@ async def plan_course_reminders(
     for enrolment in (await session.scalars(query)).unique().all():
         course = enrolment.course
         for meeting in course_sessions(course, now, now + PLAN_AHEAD, policy.tz):
-            starts = meeting.starts_at.astimezone(UTC).isoformat()
+            starts = instant_text(meeting.starts_at)
             for label, due in policy.due_times("course", meeting.starts_at):
                 if due <= now:
                     continue
