@@ -887,17 +887,13 @@ class FakeTelegram:
             self.per_chat_per_second = per_chat_per_second
         if per_chat_burst is not None:
             self.per_chat_burst = per_chat_burst
-        limiter = _SlidingWindow if self.overall_mode == "window" else _TokenBucket
-        self._global_bucket: _SlidingWindow | _TokenBucket = (
-            _SlidingWindow(self.global_per_second)
-            if limiter is _SlidingWindow
-            else _TokenBucket(self.global_per_second, self.global_per_second)
-        )
-        self._paid_bucket: _SlidingWindow | _TokenBucket = (
-            _SlidingWindow(self.paid_per_second)
-            if limiter is _SlidingWindow
-            else _TokenBucket(self.paid_per_second, self.paid_per_second)
-        )
+        def overall_limit(rate: float) -> _SlidingWindow | _TokenBucket:
+            if self.overall_mode == "window":
+                return _SlidingWindow(rate)
+            return _TokenBucket(rate, rate)
+
+        self._global_bucket = overall_limit(self.global_per_second)
+        self._paid_bucket = overall_limit(self.paid_per_second)
         self._chat_buckets: dict[int, _TokenBucket] = {}
 
     def register_method(self, name: str, handler: Callable[[dict[str, Any]], Any]) -> None:

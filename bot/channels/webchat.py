@@ -177,7 +177,7 @@ class WebChat:
         shown = "/start …" if incoming.command == "/start" and incoming.argument else text
         async with self._chats.turn(incoming.chat_id):
             replies = await self.router.handle(incoming)
-            await self._record(chat_id_for(key), replies, typed=shown, pressed=None)
+            await self._record(incoming.chat_id, replies, typed=shown, pressed=None)
 
     async def press(
         self, key: str, data: str, entry_id: int | None, language_code: str | None
@@ -186,7 +186,7 @@ class WebChat:
         incoming = Incoming(CHANNEL, chat_id_for(key), callback=data, language_code=language_code)
         async with self._chats.turn(incoming.chat_id):
             replies = await self.router.handle(incoming)
-            await self._record(chat_id_for(key), replies, typed=None, pressed=entry_id)
+            await self._record(incoming.chat_id, replies, typed=None, pressed=entry_id)
 
     async def _record(
         self, chat_id: str, replies: list[Reply], *, typed: str | None, pressed: int | None
