@@ -21,12 +21,10 @@ import statistics
 import tempfile
 import time
 import tracemalloc
-from datetime import timedelta
 from pathlib import Path
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-from sqlalchemy import insert
 from telegram.ext import AIORateLimiter, ApplicationBuilder
 
 from bench.remote_fake import RemoteFake
@@ -37,77 +35,7 @@ from bot.outbox.dispatcher import Dispatcher
 from bot.plumbing.router import Router
 from bot.settings import load_settings
 from storage.db import make_engine, make_sessionmaker, upgrade
-from storage.models import (
-    PRIORITY_BULK,
-    Broadcast,
-    ChannelIdentity,
-    OutboxMessage,
-    Participant,
-    StaffUser,
-)
-from storage.types import utcnow
-
-FIRST_CHAT = 900_000
-TEXT = "Das Büro ist am Freitag geschlossen."
-
-
-async def _seed(sessions, count: int) -> None:  # type: ignore[no-untyped-def]
-    now = utcnow()
-    async with sessions.begin() as session:
-        session.add(StaffUser(id=1, email="a@example.org", display_name="A", role="admin"))
-        await session.flush()
-        session.add(
-            Broadcast(
-                id=1,
-                created_by_id=1,
-                segment={"kind": "everyone"},
-                params={},
-                text=TEXT,
-                state="queued",
-                recipients=count,
-            )
-        )
-        await session.execute(
-            insert(Participant),
-            [
-                {
-                    "id": i + 1,
-                    "display_name": f"P{i}",
-                    "locale": "de",
-                    "coach_id": 1,
-                    "privacy_accepted_at": now,
-                }
-                for i in range(count)
-            ],
-        )
-        await session.execute(
-            insert(ChannelIdentity),
-            [
-                {
-                    "participant_id": i + 1,
-                    "channel": "telegram",
-                    "external_id": str(FIRST_CHAT + i),
-                }
-                for i in range(count)
-            ],
-        )
-        await session.execute(
-            insert(OutboxMessage),
-            [
-                {
-                    "participant_id": i + 1,
-                    "template": "broadcast.message",
-                    "params": {},
-                    "subject_type": "broadcast",
-                    "subject_id": 1,
-                    "broadcast_id": 1,
-                    "dedup_key": f"bc:1:{i + 1}",
-                    "due_at": now - timedelta(seconds=1),
-                    "priority": PRIORITY_BULK,
-                }
-                for i in range(count)
-            ],
-        )
+from tests.backlog import FIRST_CHAT, TEXT, seed_broadcast
 
 
 async def ours(
@@ -117,7 +45,7 @@ async def ours(
     engine = make_engine(url)
     await upgrade(engine)
     sessions = make_sessionmaker(engine)
-    await _seed(sessions, count)
+    await seed_broadcast(sessions, count)
     async with RemoteFake(global_per_second=30) as fake:
         settings = load_settings(
             _env_file=None,

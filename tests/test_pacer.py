@@ -126,21 +126,11 @@ async def test_a_backlog_against_the_strict_fake_draws_no_429_at_the_full_pace(
     """90 pushes to 90 chats through the real sender and dispatcher, against the fake Bot
     API refusing the 31st message in any sliding second: no 429, and at least 0.95 of the
     30/s the limit allows."""
-    from sqlalchemy import insert
-
     from bot.channels.telegram import build_application
     from bot.features import FEATURES, welcome
     from bot.outbox.dispatcher import Dispatcher
     from bot.plumbing.router import Router
-    from storage.models import (
-        PRIORITY_BULK,
-        Broadcast,
-        ChannelIdentity,
-        OutboxMessage,
-        Participant,
-        StaffUser,
-    )
-    from storage.types import utcnow
+    from tests.backlog import seed_broadcast
 
     count = 90
     fake_telegram.rate_limits(enabled=True, overall="window", global_per_second=30)
@@ -151,51 +141,7 @@ async def test_a_backlog_against_the_strict_fake_draws_no_429_at_the_full_pace(
             "quiet_hours": "",
         }
     )
-    now = utcnow()
-    async with sessions.begin() as session:
-        session.add(StaffUser(id=1, email="a@example.org", display_name="A", role="admin"))
-        await session.flush()
-        session.add(
-            Broadcast(
-                id=1,
-                created_by_id=1,
-                segment={"kind": "everyone"},
-                params={},
-                text="Das Büro ist am Freitag geschlossen.",
-                state="queued",
-                recipients=count,
-            )
-        )
-        await session.execute(
-            insert(Participant),
-            [
-                {"id": i + 1, "display_name": f"P{i}", "locale": "de", "privacy_accepted_at": now}
-                for i in range(count)
-            ],
-        )
-        await session.execute(
-            insert(ChannelIdentity),
-            [
-                {"participant_id": i + 1, "channel": "telegram", "external_id": str(5000 + i)}
-                for i in range(count)
-            ],
-        )
-        await session.execute(
-            insert(OutboxMessage),
-            [
-                {
-                    "participant_id": i + 1,
-                    "template": "broadcast.message",
-                    "params": {},
-                    "subject_type": "broadcast",
-                    "subject_id": 1,
-                    "broadcast_id": 1,
-                    "due_at": now,
-                    "priority": PRIORITY_BULK,
-                }
-                for i in range(count)
-            ],
-        )
+    await seed_broadcast(sessions, count)
     router = Router(bot_settings, sessions, FEATURES, welcome)
     application = build_application(bot_settings, router)
     await application.initialize()
