@@ -228,6 +228,31 @@ class TelegramHarness:
         self.router = router
 
 
+class Pushing:
+    """The dispatcher and scheduler of one process, wired as `wegweiser run` wires them,
+    over the test database and the Telegram harness's sender (the scheduler not started)."""
+
+    def __init__(self, telegram: TelegramHarness, sessions: Any, settings: Settings) -> None:
+        from bot.outbox.dispatcher import Dispatcher
+        from bot.outbox.jobs import build_scheduler
+        from bot.plumbing.reminders import ReminderPolicy
+
+        self.settings = settings
+        self.policy = ReminderPolicy.from_settings(settings)
+        self.dispatcher = Dispatcher(
+            sessions=sessions,
+            routes=telegram.router.routes,
+            settings=settings,
+            senders={"telegram": telegram.application.bot_data["sender"]},
+        )
+        self.scheduler = build_scheduler(
+            settings=settings,
+            sessions=sessions,
+            routes=telegram.router.routes,
+            dispatcher=self.dispatcher,
+        )
+
+
 def track_handled_updates(application: Any, fake: FakeTelegram) -> None:
     """Report each update to the fake once every handler (and the error handler) is done.
 

@@ -20,7 +20,6 @@ from sqlalchemy import select
 from bot.features.handover import ENDED_TEXT
 from bot.features.handover import QUESTION as KIM_QUESTION
 from bot.features.staff import accounts
-from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.jobs import build_scheduler
 from bot.plumbing.formatting import moment, weekdays
 from bot.plumbing.voice import Voice
@@ -28,7 +27,7 @@ from bot.web.app import create_app
 from storage.identities import bind_identity
 from storage.models import Appointment, Module, OutboxMessage, Participant
 from tests.admin_client import AdminBrowser
-from tests.conftest import BERLIN, serve_app
+from tests.conftest import BERLIN, Pushing, serve_app
 from tests.helpers import data_of, tr
 
 PASSWORD = "correct horse battery"
@@ -36,29 +35,17 @@ SEASONS = pytest.mark.parametrize("clock", ["winter", "summer"], indirect=True)
 PARTICIPANT_CHAT, COACH_CHAT = 7001, 7002
 
 
-class World:
+class World(Pushing):
     """The staff web, the bot on the fake Bot API, and the dispatcher with the scheduler's
     jobs, all on one database and one clock. The scheduler is built as `wegweiser run`
     builds it but not started: `job()` runs one of its jobs now, at the test's time."""
 
     def __init__(self, telegram, sessions, site: str) -> None:
+        super().__init__(telegram, sessions, telegram.router.settings)
         self.telegram = telegram
         self.fake = telegram.fake
         self.sessions = sessions
         self.site = site
-        self.settings = telegram.router.settings
-        self.dispatcher = Dispatcher(
-            sessions=sessions,
-            routes=telegram.router.routes,
-            settings=self.settings,
-            senders={"telegram": telegram.application.bot_data["sender"]},
-        )
-        self.scheduler = build_scheduler(
-            settings=self.settings,
-            sessions=sessions,
-            routes=telegram.router.routes,
-            dispatcher=self.dispatcher,
-        )
         self.browsers: list[AdminBrowser] = []
 
     async def job(self, name: str) -> None:
@@ -174,20 +161,8 @@ async def test_planned_moved_and_cancelled_in_the_staff_web_reach_the_participan
     offset = datetime.now(BERLIN).strftime("%z")
     assert offset == ("+0100" if clock.local().month == 1 else "+0200")
     web = await world.staff_login(coach.email)
-    await web.get(f"/admin/participants/{person.id}")
     starts = _local(2, 10)
-    planned = await web.post(
-        f"/admin/participants/{person.id}/appointments",
-        {
-            "kind": "coaching",
-            "date": starts.date().isoformat(),
-            "start": "10:00",
-            "end": "10:45",
-            "location": "Kreishaus Unna, Raum 108",
-        },
-    )
-    assert planned.status_code == 303
-    assert planned.headers["location"].startswith(f"/admin/participants/{person.id}")
+    await _plan(web, person, starts, location="Kreishaus Unna, Raum 108")
     async with world.sessions() as session:
         appointment = await session.scalar(select(Appointment))
     ident = appointment.id
@@ -265,24 +240,8 @@ async def test_planned_moved_and_cancelled_in_the_staff_web_reach_the_participan
 
 
 
-async def _appointment(world, person, starts_at: datetime) -> int:
-    """An appointment made directly (the journeys below start from the participant)."""
-    async with world.sessions.begin() as session:
-        appointment = Appointment(
-            participant_id=person.id,
-            coach_id=person.coach_id,
-            kind="coaching",
-            starts_at=starts_at,
-            ends_at=starts_at + timedelta(minutes=45),
-            location="Kreishaus Unna",
-        )
-        session.add(appointment)
-        await session.flush()
-        return appointment.id
-
-
 async def test_answers_reach_the_coach_once_and_the_reason_stays_off_telegram(
-    world, people, clock
+    world, people, clock, make_appointment
 ):
     """✅, ❌ with a typed reason and 🔁 with weekdays, each pressed in the bot: the coach's
     chat gets one notice per answer in German; a second ✅ changes nothing and tells nobody;
@@ -291,7 +250,7 @@ async def test_answers_reach_the_coach_once_and_the_reason_stays_off_telegram(
     coach, person = people
     participant = world.fake.user(chat_id=PARTICIPANT_CHAT)
     coach_chat = world.fake.user(chat_id=COACH_CHAT)
-    ident = await _appointment(world, person, _local(3, 11))
+    ident = (await make_appointment(person, starts_at=_local(3, 11))).id
     german = Voice.for_language("de", tz=BERLIN, now=clock.now())
     when = moment(german, _local(3, 11))
     name = german.isolate("Samira")

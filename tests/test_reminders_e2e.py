@@ -15,39 +15,16 @@ from bot.features.appointments.planning import (
     create_appointment,
     move_appointment,
 )
-from bot.outbox.dispatcher import Dispatcher
-from bot.outbox.jobs import build_scheduler
-from bot.plumbing.reminders import ReminderPolicy
 from storage.models import Appointment, ChannelIdentity, OutboxMessage, StaffUser
 from storage.types import utcnow
+from tests.conftest import Pushing
 from tests.helpers import ARABIC_SCRIPT, data_of, tr
-
-
-class Pushing:
-    """The dispatcher and scheduler of one process, over the test database and the fake."""
-
-    def __init__(self, telegram, sessions, settings) -> None:
-        self.settings = settings.model_copy(
-            update={"quiet_hours": "", "dispatch_interval_seconds": 0.1}
-        )
-        self.policy = ReminderPolicy.from_settings(self.settings)
-        self.dispatcher = Dispatcher(
-            sessions=sessions,
-            routes=telegram.router.routes,
-            settings=self.settings,
-            senders={"telegram": telegram.application.bot_data["sender"]},
-        )
-        self.scheduler = build_scheduler(
-            settings=self.settings,
-            sessions=sessions,
-            routes=telegram.router.routes,
-            dispatcher=self.dispatcher,
-        )
 
 
 @pytest.fixture
 async def pushing(telegram, sessions, settings) -> AsyncIterator[Pushing]:
-    running = Pushing(telegram, sessions, settings)
+    quick = settings.model_copy(update={"quiet_hours": "", "dispatch_interval_seconds": 0.1})
+    running = Pushing(telegram, sessions, quick)
     running.scheduler.start()
     try:
         yield running
