@@ -8,10 +8,13 @@ own (httpx): the outcomes must not depend on it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from telegram import Bot
+from telegram.ext import BaseRateLimiter, ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.channels.telegram_http import AiohttpRequest
@@ -157,3 +160,76 @@ async def test_a_paid_broadcast_asks_telegram_for_it_and_a_reply_never_does(send
     paid, plain = fake_telegram.calls_of("sendMessage")[-2:]
     assert paid.params["allow_paid_broadcast"] in (True, "true")
     assert "allow_paid_broadcast" not in plain.params
+
+
+class RecordingLimiter(BaseRateLimiter[dict[str, Any]]):
+    """Lets every request through at once and keeps the `rate_limit_args` each one had."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, dict[str, Any] | None]] = []
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+    async def process_request(  # type: ignore[override]
+        self, callback, args, kwargs, endpoint, data, rate_limit_args
+    ) -> Any:
+        self.seen.append((endpoint, rate_limit_args))
+        return await callback(*args, **kwargs)
+
+
+@pytest.mark.parametrize("private", ["Bot._post", "ExtBot._merge_api_rl_kwargs", None])
+async def test_without_the_private_api_text_goes_through_send_message(
+    fake_telegram, monkeypatch, caplog, private
+):
+    """Another python-telegram-bot may lack Bot._post or ExtBot._merge_api_rl_kwargs: the
+    sender then warns once and sends with the public send_message, with the same message,
+    the same rate-limit arguments and the same paid-broadcast flag."""
+    fake_telegram.rate_limits(enabled=False)
+    limiter = RecordingLimiter()
+    bot = ExtBot(
+        fake_telegram.token,
+        base_url=fake_telegram.base_url,
+        request=AiohttpRequest(read_timeout=2, connect_timeout=2),
+        rate_limiter=limiter,
+    )
+    public: list[int | str] = []
+    send_message = ExtBot.send_message
+
+    async def counted(self, chat_id, *args, **kwargs):
+        public.append(chat_id)
+        return await send_message(self, chat_id, *args, **kwargs)
+
+    monkeypatch.setattr(ExtBot, "send_message", counted)
+    caplog.set_level(logging.WARNING, logger="bot.channels.telegram_sender")
+    async with bot:
+        # PTB itself needs the private methods to send at all: they are gone only while
+        # the sender looks for them, as they would be in a release without them.
+        with monkeypatch.context() as missing:
+            if private is not None:
+                owner, name = private.split(".")
+                missing.delattr(Bot if owner == "Bot" else ExtBot, name)
+            sender = TelegramSender(bot, paid_broadcast=True)
+        bulk = await sender.send(4020, REPLY, priority=PRIORITY_BULK)
+        reply = await sender.send(4020, Reply("Hallo"))
+    assert bulk.ok and reply.ok
+    sent = fake_telegram.sent(4020)
+    assert [m["text"] for m in sent] == ["Termin morgen", "Hallo"]
+    assert [bulk.message_id, reply.message_id] == [m["message_id"] for m in sent]
+    assert sent[0]["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "ap:c:1"
+    paid, plain = fake_telegram.calls_of("sendMessage")[-2:]
+    assert paid.params["allow_paid_broadcast"] in (True, "true")
+    assert "allow_paid_broadcast" not in plain.params
+    assert [args for endpoint, args in limiter.seen if endpoint == "sendMessage"] == [
+        {"priority": PRIORITY_BULK, "retries": 0, "paid": 1},
+        None,
+    ]
+    warnings = [r for r in caplog.records if r.name == "bot.channels.telegram_sender"]
+    if private is None:  # 22.x as it is: the quick path, no warning
+        assert public == [] and warnings == []
+    else:
+        assert public == [4020, 4020]
+        assert len(warnings) == 1 and "send_message" in warnings[0].getMessage()
