@@ -1,4 +1,4 @@
-"""The `wegweiser` command: run, demo, db upgrade, admin create, invite."""
+"""The `wegweiser` command: run, demo, db upgrade, admin create / link-chat / unlock, invite."""
 
 from __future__ import annotations
 
@@ -80,6 +80,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     link.add_argument("--email", required=True)
     link.set_defaults(func=_admin_link_chat)
+    unlock = admin_commands.add_parser(
+        "unlock", help="lift the lock after wrong passwords for a staff user, from every address"
+    )
+    unlock.add_argument("--email", required=True)
+    unlock.set_defaults(func=_admin_unlock)
 
     i18n = commands.add_parser("i18n", help="translations")
     i18n_commands = i18n.add_subparsers(dest="i18n_command", metavar="ACTION", required=True)
@@ -239,6 +244,38 @@ async def _admin_link_chat(settings: Settings, args: argparse.Namespace) -> int:
         await engine.dispose()
     print(invite.telegram_link(settings.telegram_bot_username))
     print(f"valid until {invite.expires_at.astimezone(settings.tz):%Y-%m-%d %H:%M}")
+    return 0
+
+
+async def _admin_unlock(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import prepare_database
+    from bot.plumbing.throttle import LoginThrottle, Throttle
+    from storage import audit
+    from storage.db import make_sessionmaker
+    from storage.staff import find_staff_by_email
+
+    email = args.email.strip().lower()
+    engine = await prepare_database(settings)
+    try:
+        sessions = make_sessionmaker(engine)
+        async with sessions() as session:
+            staff = await find_staff_by_email(session, email=email)
+        if staff is None:
+            print(f"wegweiser: no staff user {args.email}", file=sys.stderr)
+            return 1
+        tries = await LoginThrottle(Throttle(sessions)).unlock(email)
+        async with sessions.begin() as session:
+            await audit.record(
+                session,
+                actor="cli",
+                action="staff.unlocked",
+                object_type="staff",
+                object_id=staff.id,
+                detail={"tries": tries},
+            )
+    finally:
+        await engine.dispose()
+    print(f"unlocked {email} ({tries} counted tries forgotten)")
     return 0
 
 

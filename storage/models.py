@@ -503,3 +503,17 @@ class AuditEntry(Base):
     object_type: Mapped[str | None] = mapped_column(String(40))
     object_id: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ThrottleHit(Base):
+    """One counted try (a login, a wrong invite code) of a throttle, shared by every process
+    and kept over restarts; `key` is a keyed hash of the e-mail, address or chat, never the
+    value itself. Rows older than a day are deleted."""
+
+    __tablename__ = "throttle_hits"
+    __table_args__ = (Index("ix_throttle_hits_scope_key_at", "scope", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -13,8 +13,13 @@ HIDDEN = re.compile(r'name="(csrf|token)" value="([^"]+)"')
 class AdminBrowser:
     """Keeps cookies like a browser and finds the form tokens on each page."""
 
-    def __init__(self, base_url: str) -> None:
-        self.client = httpx.AsyncClient(base_url=base_url, timeout=20, follow_redirects=False)
+    def __init__(self, base_url: str, address: str | None = None) -> None:
+        """`address`: the loopback address to connect from (127.0.0.2, ...), another computer
+        as the server sees it."""
+        transport = httpx.AsyncHTTPTransport(local_address=address) if address else None
+        self.client = httpx.AsyncClient(
+            base_url=base_url, timeout=20, follow_redirects=False, transport=transport
+        )
         self.csrf = ""
 
     async def close(self) -> None:

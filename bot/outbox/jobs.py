@@ -18,6 +18,7 @@ from bot.settings import Settings
 from storage.outbox import prune
 from storage.signal_menus import prune_menus
 from storage.staff import prune_web_sessions
+from storage.throttles import prune as prune_throttles
 from storage.types import utcnow
 from storage.webchat import prune_webchat
 
@@ -79,8 +80,8 @@ def _retention(
     sessions: async_sessionmaker[AsyncSession], settings: Settings
 ) -> Callable[[], Awaitable[int]]:
     async def run() -> int:
-        """Prune finished rows after OUTBOX_RETENTION_DAYS (their counts are kept) and
-        expired staff logins."""
+        """Prune finished rows after OUTBOX_RETENTION_DAYS (their counts are kept), expired
+        staff logins and throttle counts older than a day."""
         now = utcnow()
         before = now - timedelta(days=settings.outbox_retention_days)
         async with sessions.begin() as session:
@@ -88,6 +89,7 @@ def _retention(
             chats = now - timedelta(days=settings.webchat_retention_days)
             pruned += await prune_webchat(session, before=chats)
             pruned += await prune_menus(session, before=chats)
+            pruned += await prune_throttles(session, now=now)
             return pruned + await prune_web_sessions(session, now=now)
 
     return run

@@ -19,7 +19,7 @@ from bot.plumbing import menu
 from bot.plumbing.errors import STALE_BUTTON, UserError
 from bot.plumbing.messages import Incoming, Reply
 from bot.plumbing.routes import Audience, Feature, Handler, Press, Routes
-from bot.plumbing.throttle import BadCodeThrottle
+from bot.plumbing.throttle import BadCodeThrottle, Throttle
 from bot.plumbing.turn import Turn
 from bot.plumbing.voice import Voice
 from bot.settings import Settings
@@ -62,7 +62,7 @@ class Router:
         self.sessions = sessions
         self.routes = Routes(features)
         self.welcome = welcome
-        self.throttle = throttle or BadCodeThrottle()
+        self.throttle = throttle or BadCodeThrottle(Throttle(sessions, clock))
         self.clock = clock
 
     async def handle(self, incoming: Incoming) -> list[Reply]:

@@ -28,11 +28,17 @@ from bot.features.onboarding.invites import create_invite
 from bot.i18n import DEFAULT, match_language, translator
 from bot.plumbing.messages import Incoming
 from bot.plumbing.router import MAX_TEXT, Router
-from bot.plumbing.throttle import CODES_PER_ADDRESS, BadCodeThrottle
+from bot.plumbing.throttle import (
+    CODES_PER_ADDRESS,
+    BadCodeThrottle,
+    LoginThrottle,
+    SlowLane,
+    Throttle,
+)
 from bot.plumbing.voice import Voice
 from bot.settings import Settings
 from bot.web.admin import admin_app
-from bot.web.admin.auth import LoginThrottle, check_login
+from bot.web.admin.auth import check_login
 from storage.db import at_head
 from storage.models import Participant, StaffUser
 from storage.types import utcnow
@@ -52,8 +58,10 @@ def create_app(
 ) -> Starlette:
     """Build the Starlette app; `telegram` is the PTB application in webhook mode."""
     chat = WebChat(router)
-    logins = LoginThrottle()  # staff passwords: the admin login and the invite API
-    codes_by_address = BadCodeThrottle(limit=CODES_PER_ADDRESS)
+    throttle = Throttle(sessions)
+    logins = LoginThrottle(throttle)  # staff passwords: the admin login and the invite API
+    codes_by_address = BadCodeThrottle(throttle, limit=CODES_PER_ADDRESS)
+    slow_codes = SlowLane(throttle)
 
     async def chat_key(request: Request) -> tuple[str, bool]:
         """The browser's chat key, if this server made it; else a new one (never a planted
@@ -120,9 +128,11 @@ def create_app(
         if isinstance(start, str) and start:
             # An invite: redeem it now that the person is here, then give the browser a new
             # key, so a key planted before the binding cannot read the bound chat. Wrong codes
-            # are counted per client address too: a new cookie does not reset the count.
+            # are counted per client address too (a new cookie does not reset the count); past
+            # the address's limit a code still counts, but waits for its slow turn.
             was_bound = await chat.is_bound(key)
-            if not was_bound and not await codes_by_address.allowed(client):
+            busy = not was_bound and not await codes_by_address.allowed(client)
+            if busy and not await slow_codes.enter(client):
                 voice = Voice.for_language(
                     match_language(language) or DEFAULT, tz=settings.tz, now=utcnow()
                 )

@@ -187,21 +187,24 @@ async def cmd_start(turn: Turn) -> list[Reply]:
         return [turn.reply(turn._(NOT_CONNECTED))]
     throttle = turn.throttle
     key = f"{turn.incoming.channel}:{turn.incoming.chat_id}"
-    if not await throttle.allowed(key):
+    if not await throttle.allowed(key, within=turn.session):
         log.info("bad-code throttle hit for a %s chat", turn.incoming.channel)
         raise UserError(TOO_MANY_CODES, show_menu=False)
     try:
-        identity = await redeem_invite(
-            turn.session,
-            token=token,
-            channel=turn.incoming.channel,
-            external_id=turn.incoming.chat_id,
-            now=turn.now,
-        )
+        # A savepoint: a refused code undoes what redeeming did, but the count below stays.
+        async with turn.session.begin_nested():
+            identity = await redeem_invite(
+                turn.session,
+                token=token,
+                channel=turn.incoming.channel,
+                external_id=turn.incoming.chat_id,
+                now=turn.now,
+            )
     except UserError as error:
-        if error.message != ALREADY_CONNECTED:
-            await throttle.failed(key)
-        raise
+        if error.message == ALREADY_CONNECTED:
+            raise
+        await throttle.failed(key, within=turn.session)
+        return [turn.reply(turn._(error.message, **error.params))]
     turn.identity = identity
     if identity.participant is not None and identity.participant.locale:
         # A second chat of someone who chose a language already: speak it.

@@ -11,9 +11,9 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from bot.plumbing.routes import Routes
+from bot.plumbing.throttle import LoginThrottle
 from bot.settings import Settings
 from bot.web.admin import content, courses, overview, people, programme
-from bot.web.admin.auth import LoginThrottle
 from bot.web.admin.site import AdminSite
 
 GET, POST, BOTH = ["GET"], ["POST"], ["GET", "POST"]

@@ -2,9 +2,9 @@
 
 The browser holds a random session cookie (HttpOnly, SameSite=Strict, Secure behind HTTPS);
 the database holds only its SHA-256, so logging out ends the session on the server. Every
-state-changing request carries the session's CSRF token in a hidden field. Failed logins are
-throttled per account and per client address; a throttled attempt is refused without
-spending a password check.
+state-changing request carries the session's CSRF token in a hidden field. Logins are
+throttled per account and address and per address, in the database; a throttled attempt is
+refused without spending a password check.
 """
 
 from __future__ import annotations
@@ -15,15 +15,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from limits import RateLimitItemPerMinute
-from limits.aio.storage import MemoryStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.features.staff.accounts import check_password, login_candidate
+from bot.plumbing.throttle import LoginThrottle
 from storage.models import StaffUser
 from storage.staff import add_web_session, end_web_sessions, find_web_session
 
@@ -31,10 +29,6 @@ SESSION_COOKIE = "wg_admin"
 LOGIN_COOKIE = "wg_login"  # the login form's own CSRF token (double submit), before a session
 SESSION_HOURS = 10  # a working day; idle or not, then log in again
 TOUCH_EVERY = timedelta(minutes=5)  # last_seen is written at most this often
-# Five tries per account (a success starts the count again) or thirty per client address in
-# 15 minutes; then logins there are refused until the window has passed.
-PER_ACCOUNT = RateLimitItemPerMinute(5, 15)
-PER_CLIENT = RateLimitItemPerMinute(30, 15)
 
 
 class LoginRequired(Exception):
@@ -67,26 +61,6 @@ class Login:
         return self.staff.role == "admin"
 
 
-class LoginThrottle:
-    """Counts login tries per account and per client address.
-
-    A try is counted before its password is checked, so parallel guesses cannot all slip
-    through while the ~100 ms checks run; a success clears the account's count."""
-
-    def __init__(self, storage: Storage | None = None) -> None:
-        self._limiter = MovingWindowRateLimiter(storage or MemoryStorage())
-
-    async def attempt(self, email: str, client: str) -> bool:
-        """Count a try; False when the account or the address has had too many."""
-        account = await self._limiter.hit(PER_ACCOUNT, "login-account", email)
-        address = await self._limiter.hit(PER_CLIENT, "login-client", client)
-        return account and address
-
-    async def succeeded(self, email: str) -> None:
-        """The right password: the account's count starts again."""
-        await self._limiter.clear(PER_ACCOUNT, "login-account", email)
-
-
 @dataclass(frozen=True)
 class LoginCheck:
     """The staff id whose password matched (None if none did), or "throttled"."""
@@ -106,22 +80,23 @@ async def check_login(
     """Every password check of the web (the login form, the invite API): count the try
     first, then check off the event loop without holding a database connection; a success
     clears the account's count."""
-    if not await throttle.attempt(email, client):
+    tries = await throttle.attempt(email, client)
+    if tries is None:
         return LoginCheck(None, throttled=True)
     async with sessions() as session:
         candidate = await login_candidate(session, email=email)
     staff_id = await check_password(candidate, password)
     if staff_id is not None:
-        await throttle.succeeded(email)
+        await throttle.succeeded(email, client, tries)
     return LoginCheck(staff_id)
 
 
 class Auth:
     """Opens, finds and ends staff sessions."""
 
-    def __init__(self, *, secure_cookies: bool, throttle: LoginThrottle | None = None) -> None:
+    def __init__(self, *, secure_cookies: bool, throttle: LoginThrottle) -> None:
         self.secure = secure_cookies
-        self.throttle = throttle or LoginThrottle()
+        self.throttle = throttle
 
     async def login(self, request: Request, session: AsyncSession, *, now: datetime) -> Login:
         """The session of this request; LoginRequired when there is none."""

@@ -25,8 +25,9 @@ from starlette.templating import Jinja2Templates
 from bot.i18n import A_, Translator, admin_translator, translator
 from bot.plumbing.errors import UserError
 from bot.plumbing.routes import Routes
+from bot.plumbing.throttle import LoginThrottle, Throttle
 from bot.settings import Settings
-from bot.web.admin.auth import Auth, CsrfFailed, Forbidden, Login, LoginRequired, LoginThrottle
+from bot.web.admin.auth import Auth, CsrfFailed, Forbidden, Login, LoginRequired
 from storage.types import utcnow
 
 T = TypeVar("T")
@@ -181,7 +182,10 @@ class AdminSite:
         self.settings = settings
         self.sessions = sessions
         self.routes = routes
-        self.auth = Auth(secure_cookies=secure_cookies, throttle=throttle)
+        self.auth = Auth(
+            secure_cookies=secure_cookies,
+            throttle=throttle or LoginThrottle(Throttle(sessions)),
+        )
         self.templates = Jinja2Templates(directory=str(TEMPLATES))
 
     @staticmethod
