@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Berlin"
     invite_valid_days: int = Field(default=14, ge=1, le=90)
     log_level: str = "INFO"
+    # A turn that lost its database connection waits this long for the database to answer
+    # again, then is tried once more; after that the user is asked to send it again.
+    database_outage_seconds: float = Field(default=15.0, ge=0, le=120)
 
     # Reminders: offsets before the start, "1d" = the day before at the same wall-clock time,
     # "2h" = two hours before; per appointment kind as JSON, e.g. {"nursing": "2d,1d,2h"}.

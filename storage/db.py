@@ -6,12 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -75,6 +76,42 @@ def _refuse_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     is_closed = getattr(dbapi_connection.driver_connection, "is_closed", None)  # asyncpg's
     if is_closed is not None and is_closed():
         raise DisconnectionError("the server closed this connection")
+
+
+# SQLite has no connection to lose, but these pass: worth one more try on a new connection.
+_SQLITE_TRANSIENT = (
+    "database is locked",
+    "database table is locked",
+    "unable to open database file",
+    "disk I/O error",
+)
+# asyncpg's connect errors arrive as they are, not wrapped by SQLAlchemy.
+_CONNECT_ERRORS = (
+    ConnectionError,  # refused, reset, broken pipe
+    TimeoutError,
+    DisconnectionError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,  # the server is starting or shutting down
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,
+)
+
+
+def connection_lost(error: BaseException) -> bool:
+    """Whether `error` says the database was unreachable or dropped the connection, so the
+    same work may succeed on a new connection (not that the database refused a statement).
+
+    Errors on an open connection arrive as SQLAlchemy's, marked `connection_invalidated`;
+    a failed connect raises the driver's own error, or asyncio's plain OSError ("Multiple
+    exceptions") when every address of the host refused.
+    """
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated or isinstance(error, InterfaceError):
+            return True
+        return isinstance(error, OperationalError) and str(error.orig).startswith(
+            _SQLITE_TRANSIENT
+        )
+    return isinstance(error, _CONNECT_ERRORS) or type(error) is OSError
 
 
 def dialect_insert(session: AsyncSession) -> Callable[..., Any]:

@@ -17,12 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.i18n import DEFAULT, N_, match_language
 from bot.plumbing import menu
 from bot.plumbing.errors import STALE_BUTTON, UserError
+from bot.plumbing.faults import TurnFailed, database_back, not_arrived
 from bot.plumbing.messages import Incoming, Reply
 from bot.plumbing.routes import Audience, Feature, Handler, Press, Routes
 from bot.plumbing.throttle import BadCodeThrottle, Throttle
 from bot.plumbing.turn import Turn
 from bot.plumbing.voice import Voice
 from bot.settings import Settings
+from storage.db import connection_lost
 from storage.identities import find_identity
 from storage.models import ChannelIdentity
 from storage.types import utcnow
@@ -66,19 +68,49 @@ class Router:
         self.clock = clock
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
-        """Handle one event; the transaction is committed before the replies are returned."""
+        """Handle one event; the transaction is committed before the replies are returned.
+
+        A turn that loses its database connection is tried once more, as soon as the
+        database answers again (within `database_outage_seconds`): the channel will not
+        deliver the update twice. If it fails again, the user is told what to send again.
+        Any other error is raised as `TurnFailed`, without a message that could quote them.
+        """
         incoming = clean(incoming)
+        voices: list[Voice] = []  # the chat owner's voice, once a try got that far
+        for last_try in (False, True):
+            try:
+                return await self._turn(incoming, voices)
+            except Exception as error:
+                if not connection_lost(error):
+                    raise TurnFailed.of(error) from None
+                # The type only: a driver's message may quote the statement's values.
+                log.warning(
+                    "a %s turn lost its database connection (%s)",
+                    incoming.channel,
+                    type(error).__name__,
+                )
+            if last_try or not await database_back(
+                self.sessions, self.settings.database_outage_seconds
+            ):
+                break
+        log.warning("a %s update not handled; the user is asked to repeat it", incoming.channel)
+        voice = voices[-1] if voices else self._voice(incoming, None, self.clock())
+        return [not_arrived(voice, incoming)]
+
+    async def _turn(self, incoming: Incoming, voices: list[Voice]) -> list[Reply]:
+        """One try at the event, in one transaction."""
         async with self.sessions() as session:
             identity = await find_identity(
                 session, channel=incoming.channel, external_id=incoming.chat_id
             )
             now = self.clock()
+            voices.append(self._voice(incoming, identity, now))
             turn = Turn(
                 session,
                 self.settings,
                 incoming,
                 identity,
-                self._voice(incoming, identity, now),
+                voices[-1],
                 now,
                 self.routes,
                 self.throttle,

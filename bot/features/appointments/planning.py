@@ -57,9 +57,7 @@ async def plan_reminders(
     starts_at = as_utc(appointment.starts_at)
     starts = instant_text(starts_at)
     open_ = (
-        appointment.cancelled_at is None
-        and appointment.response != "declined"
-        and starts_at > now
+        appointment.cancelled_at is None and appointment.response != "declined" and starts_at > now
     )
     if open_:
         for label, due in policy.due_times(appointment.kind, starts_at):
@@ -269,9 +267,7 @@ async def sweep(context: JobContext) -> int:
             )
         )
         for appointment in appointments.all():
-            added += await plan_reminders(
-                session, appointment=appointment, policy=policy, now=now
-            )
+            added += await plan_reminders(session, appointment=appointment, policy=policy, now=now)
     return added
 
 

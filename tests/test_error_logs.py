@@ -1,0 +1,55 @@
+"""No log record carries what a user typed, on either database: when a turn fails, neither
+the query's parameters nor the database's own message (PostgreSQL quotes the value: 'invalid
+input syntax for type integer: "…"') reach a log, traceback included."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import text
+
+from bot.channels.telegram import SOMETHING_WRONG
+from bot.features import FEATURES
+from bot.plumbing.messages import Reply
+from bot.plumbing.routes import Audience, Command, Feature, Routes
+from bot.plumbing.turn import Turn
+from tests.helpers import tr
+
+CANARY = "canary-5b1e77-Amina-Unna"
+
+
+async def cmd_fail(turn: Turn) -> list[Reply]:
+    """A turn whose statement fails on the typed value, as a too long or malformed value
+    does (SQLite cannot be made to refuse a value, so it fails on a missing table)."""
+    if turn.session.get_bind().dialect.name == "postgresql":
+        statement = text("SELECT CAST(:typed AS INTEGER)")
+    else:
+        statement = text("SELECT :typed FROM no_such_table")
+    await turn.session.execute(statement, {"typed": turn.incoming.argument})
+    return []
+
+
+FAILING = Feature(
+    name="failing",
+    commands=(Command("fail", "Fails", cmd_fail, audience=Audience.ANYONE, listed=False),),
+)
+
+
+def printed(record: logging.LogRecord) -> str:
+    """All a log handler prints of a record: message, arguments, traceback with causes."""
+    formatter = logging.Formatter()
+    exc = formatter.formatException(record.exc_info) if record.exc_info else ""
+    return f"{record.getMessage()}\n{exc}\n{record.exc_text or ''}"
+
+
+async def test_a_failing_turn_logs_no_value_the_user_typed(telegram, caplog):
+    caplog.set_level(logging.INFO)
+    telegram.router.routes = Routes([*FEATURES, FAILING])
+    chat = telegram.fake.user(chat_id=7701, language_code="fr")
+    [answer] = await chat.exchange(f"/fail {CANARY}")
+    assert answer["text"] == tr("fr", SOMETHING_WRONG)
+    [error] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert error.exc_info is not None  # the failure is logged, with where it happened
+    assert "cmd_fail" in printed(error)
+    leaks = [r.name for r in caplog.records if CANARY in printed(r)]
+    assert leaks == []
