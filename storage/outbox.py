@@ -111,7 +111,9 @@ async def claim_due(
     """
     claimed: list[OutboxMessage] = []
     expired = (OutboxMessage.state == "claimed", OutboxMessage.lease_until < now)
-    claimed += await _take(session, expired, None, now, worker, lease_until, limit)
+    # A dead worker may have sent a row and died before recording it: taken again, such a row
+    # may reach its chat twice, and is counted as ambiguous.
+    claimed += await _take(session, expired, None, now, worker, lease_until, limit, ambiguous=True)
     for priority in PRIORITIES:
         if len(claimed) >= limit:
             break
@@ -135,6 +137,8 @@ async def _take(
     worker: str,
     lease_until: datetime,
     limit: int,
+    *,
+    ambiguous: bool = False,
 ) -> list[OutboxMessage]:
     # Ids first, then the UPDATE: PostgreSQL may run an `IN (SELECT ... LIMIT n SKIP LOCKED)`
     # subquery more than once and so take more than n rows. The UPDATE repeats the
@@ -153,6 +157,7 @@ async def _take(
             claimed_by=worker,
             lease_until=lease_until,
             attempts=OutboxMessage.attempts + 1,
+            **({"ambiguous": OutboxMessage.ambiguous + 1} if ambiguous else {}),
         )
         .returning(OutboxMessage)
         .execution_options(synchronize_session=False)
