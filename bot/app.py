@@ -21,6 +21,7 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot.channels.signal import SignalReceiver, SignalSender
 from bot.channels.telegram import ALLOWED_UPDATES, build_application, publish_commands
+from bot.channels.telegram_budget import SharedBudget
 from bot.channels.webchat import WebChatSender
 from bot.features import FEATURES, welcome
 from bot.i18n import compile_catalogs
@@ -176,8 +177,13 @@ async def serve(settings: Settings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     web_task: asyncio.Task[None] | None = None
+    budget = None
+    if telegram is not None and engine.dialect.name == "postgresql":
+        budget = SharedBudget(sessions, telegram.bot_data["pacers"])  # every process sends
     settle_heap()
     try:
+        if budget is not None:
+            await budget.start()
         if telegram is not None:
             await _start_telegram(settings, telegram)
         else:
@@ -198,6 +204,8 @@ async def serve(settings: Settings) -> None:
         if signal_in is not None:
             await signal_in.stop()  # unread messages wait on the Signal server
         await _shut_down(telegram, scheduler, dispatcher, server, web_task)
+        if budget is not None:
+            await budget.stop()
         if signal_in is not None:
             await signal_in.sender.close()
         await engine.dispose()

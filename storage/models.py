@@ -517,3 +517,14 @@ class ThrottleHit(Base):
     scope: Mapped[str] = mapped_column(String(20))
     key: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SendShare(Base):
+    """A running process that sends with the bot token (PostgreSQL): the live ones split
+    Telegram's budget between them, and a 429 one of them got holds them all."""
+
+    __tablename__ = "send_shares"
+
+    process: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    held_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

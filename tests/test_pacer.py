@@ -159,3 +159,33 @@ async def test_a_backlog_against_the_strict_fake_draws_no_429_at_the_full_pace(
     assert fake_telegram.rejected_429 == 0
     assert len(sent) == count
     assert (count - 1) / (sent[-1] - sent[0]) >= 0.95 * 30
+
+
+async def test_a_divided_pacer_keeps_to_its_share_also_right_after_it_shrank():
+    """Three processes share a bot token: at 1/3 of 30/s a pacer grants at most 10 in any
+    window, and the grants of the second before it shrank count against the smaller part."""
+    from bot.plumbing.pacer import WINDOW
+
+    pacer = Pacer(30, per_chat=0)
+    loop = asyncio.get_running_loop()
+    times: list[float] = []
+
+    async def one(chat: int) -> None:
+        await pacer.acquire(chat, 5)
+        times.append(loop.time())
+
+    await asyncio.gather(*(one(chat) for chat in range(20)))  # at the whole pace
+    shrunk_at = loop.time()
+    pacer.divide(3)
+    await asyncio.gather(*(one(chat) for chat in range(20, 50)))
+    after = [t for t in times if t >= shrunk_at]
+    assert len(after) == 30
+    assert _most_in_any_window(times[-40:], WINDOW) <= 30
+    assert _most_in_any_window([t for t in times if t > shrunk_at - WINDOW], WINDOW) <= 20
+    assert _most_in_any_window(after, WINDOW) <= 10
+    rate = (len(after) - 1) / (after[-1] - after[0])
+    assert 8.5 <= rate <= 10.5
+    pacer.divide(1)  # the others left: the whole budget again
+    start = loop.time()
+    await asyncio.gather(*(one(chat) for chat in range(50, 110)))
+    assert loop.time() - start < 60 / 30 * 1.2 + WINDOW

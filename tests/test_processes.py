@@ -218,6 +218,19 @@ async def test_sigkill_in_the_middle_of_a_backlog_loses_nothing(
     ).dispatch_batch_size
     assert duplicates <= in_flight <= PIPELINE * batch
     assert states == {"sent": count}
+    # Every row that reached its chat twice is counted as ambiguous (taken again after the
+    # dead process's lease ran out), and no row that was not in flight at the crash.
+    async with sessions() as session:
+        ambiguous = set(
+            (
+                await session.scalars(
+                    select(OutboxMessage.participant_id).where(OutboxMessage.ambiguous > 0)
+                )
+            ).all()
+        )
+    twice = {chat - FIRST_CHAT + 1000 for chat, times in sends.items() if times > 1}
+    print(f"ambiguous rows {len(ambiguous)}, of them sent twice {len(twice)}")
+    assert twice <= ambiguous and len(ambiguous) <= in_flight
     assert "Traceback" not in output, output[-2000:]
 
 
@@ -249,6 +262,79 @@ async def test_two_processes_on_one_postgresql_send_each_row_once(
     )
     assert len(sends) == count and duplicates == 0
     assert senders == 2  # both processes took their share
+    assert "Traceback" not in logs, logs[-2000:]
+
+
+def _most_in_any_second(times: list[float]) -> int:
+    most, start = 0, 0
+    for end, moment in enumerate(times):
+        while moment - times[start] >= 1.0:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
+
+
+@pytest.mark.parametrize("processes", [2, 3])
+async def test_processes_on_one_postgresql_share_one_telegram_budget_and_take_over(
+    fake_telegram, sessions, database_url, tmp_path, processes
+):
+    """All dispatching, two or three processes stay within the bot token's 30/s together
+    (the fake refuses the 31st message in any sliding second), each sends its part, and when
+    one is killed the others take its share within the lease."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL (set WEGWEISER_TEST_DATABASE_URL); SQLite has one process")
+    from bot.channels.telegram_budget import LEASE
+
+    count = 420
+    fake_telegram.rate_limits(enabled=True, global_per_second=30)
+    await seed_backlog(sessions, count)
+    log = tmp_path / "bots.log"
+    env = {"TELEGRAM_MESSAGES_PER_SECOND": "30", "DISPATCH_BATCH": "10"}
+    bots = [start_bot(database_url, fake_telegram, log, **env)]
+    bots += [
+        start_bot(database_url, fake_telegram, log, TELEGRAM_RECEIVE="false", **env)
+        for _ in range(processes - 1)
+    ]
+    try:
+        await _wait(lambda: sum(backlog_sends(fake_telegram).values()) >= count // 3, 60, "sends")
+        async with sessions() as session:
+            senders = await session.scalar(
+                select(func.count(func.distinct(OutboxMessage.claimed_by))).where(
+                    OutboxMessage.state == "sent"
+                )
+            )
+        bots[-1].kill()  # SIGKILL: no goodbye, its heartbeat just stops
+        bots[-1].wait()
+        killed_at = asyncio.get_running_loop().time()
+        states = await _until_all_sent(fake_telegram, sessions, count, 120)
+    finally:
+        logs = ""
+        for bot in bots[:-1]:
+            logs = await _stop(bot, log)
+    calls = sorted(
+        c.time
+        for c in fake_telegram.calls_of("sendMessage")
+        if c.status == 200 and c.params["chat_id"] >= FIRST_CHAT
+    )
+    sends = backlog_sends(fake_telegram)
+    duplicates = sum(sends.values()) - len(sends)
+    first, last = calls[0], calls[-1]
+    rate = (len(calls) - 1) / (last - first)
+    print(
+        f"\n{processes} processes, {count} rows at 30/s: {rate:.1f}/s overall "
+        f"({rate / 30:.2f} of the limit), most in any second {_most_in_any_second(calls)}, "
+        f"429s {fake_telegram.rejected_429}, duplicates {duplicates}, senders {senders}"
+    )
+    assert fake_telegram.rejected_429 == 0
+    assert _most_in_any_second(calls) <= 30
+    assert senders == processes  # every process sent its part
+    assert len(sends) == count and states == {"sent": count}
+    assert duplicates <= 10  # at most the killed process's batch in flight
+    # The survivors took over: the last rows went out at more than the shares of before.
+    tail = [t for t in calls if t > killed_at + LEASE.total_seconds() + 2]
+    if len(tail) > 30:
+        tail_rate = (len(tail) - 1) / (tail[-1] - tail[0])
+        assert tail_rate > 30 / processes * 1.2, tail_rate
     assert "Traceback" not in logs, logs[-2000:]
 
 

@@ -102,14 +102,13 @@ def build_application(
     assert settings.telegram_bot_token, "build_application needs TELEGRAM_BOT_TOKEN"
     api_url = settings.telegram_api_url.rstrip("/")
     pacer = pacer or make_pacer(settings)
+    paid = paid_pacer(settings)
     builder = (
         Application.builder()
         .token(settings.telegram_bot_token)
         .base_url(api_url)
         .base_file_url(api_url.removesuffix("/bot") + "/file/bot")
-        .rate_limiter(
-            PacedRateLimiter(pacer, paid_pacer(settings), settings.telegram_max_in_flight)
-        )
+        .rate_limiter(PacedRateLimiter(pacer, paid, settings.telegram_max_in_flight))
         .concurrent_updates(PerChatUpdates())
         .request(AiohttpRequest(connections=settings.telegram_max_in_flight + 4))
         .get_updates_request(AiohttpRequest(connections=1))
@@ -118,6 +117,8 @@ def build_application(
         builder = builder.updater(None)  # updates arrive through our own web route
     application = builder.build()
     application.bot_data["router"] = router
+    # Every pacer of the bot token, the overall one first (bot/channels/telegram_budget.py).
+    application.bot_data["pacers"] = [pacer, *([paid] if paid else [])]
     application.bot_data["sender"] = TelegramSender(
         application.bot, paid_broadcast=settings.telegram_paid_broadcast
     )

@@ -39,6 +39,8 @@ class Pacer:
         chat_burst: int = 1,
         clock: Callable[[], float] | None = None,
     ) -> None:
+        self.per_second = per_second
+        self.shares = 1
         self.interval = 1.0 / per_second
         # How far the schedule may lag behind the clock: at least one slot (as always).
         self._catch_up = max(self.interval, CATCH_UP)
@@ -77,6 +79,21 @@ class Pacer:
             if not future.done():
                 future.cancel()
             raise
+
+    def divide(self, shares: int) -> None:
+        """Spend one of `shares` equal parts of the overall rate: the other parts belong to
+        other processes sending with the same bot token. The window shrinks at once, so the
+        sends of the last second count against the smaller part."""
+        shares = max(int(shares), 1)
+        if shares == self.shares:
+            return
+        self.shares = shares
+        rate = self.per_second / shares
+        self.interval = 1.0 / rate
+        self._catch_up = max(self.interval, CATCH_UP)
+        self._window_limit = max(int(rate), 1)
+        self._recent = deque(self._recent, maxlen=self._window_limit)  # the newest grants
+        self._start()
 
     def hold(self, seconds: float) -> None:
         """The platform said "retry after": nothing is sent before that time has passed."""
