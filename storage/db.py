@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from storage.sqlite_driver import OneTripSqlite
 
@@ -45,6 +46,8 @@ def make_engine(database_url: str) -> AsyncEngine:
             module=OneTripSqlite(),  # one trip to aiosqlite's thread per statement
             connect_args={"timeout": 30},
             pool_reset_on_return=None,
+            # SQLAlchemy 2.1's default for a database file; 2.0's aiosqlite had no pool.
+            poolclass=AsyncAdaptedQueuePool,
             **_POOL,
         )
 

@@ -12,22 +12,34 @@ turn that only read skip their trip: sqlite3 itself does nothing for them then.
 
 Used through `make_engine(..., module=OneTripSqlite())`; SQLAlchemy's dialect is unchanged.
 Server-side cursors (`stream()`) keep SQLAlchemy's own cursor.
+
+It leans on private parts of aiosqlite (`Connection._execute`, `_conn`) and of SQLAlchemy's
+adapter (2.0 and 2.1; pyproject.toml bounds both). Where aiosqlite lacks them, the module
+warns once and hands out SQLAlchemy's own connections: slower, the same results.
 """
 
 from __future__ import annotations
 
 import collections
+import logging
 import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import aiosqlite
+import sqlalchemy
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_dbapi,
     AsyncAdapt_aiosqlite_ss_cursor,
 )
-from sqlalchemy.util.concurrency import await_
+
+try:
+    from sqlalchemy.util.concurrency import await_  # SQLAlchemy 2.1
+except ImportError:  # 2.0 calls it await_only
+    from sqlalchemy.util.concurrency import await_only as await_
+
+log = logging.getLogger(__name__)
 
 # What one trip brings back: description, rows, rowcount, lastrowid, in a transaction.
 _Outcome = tuple[Any, list[Any], int, int | None, bool]
@@ -130,12 +142,13 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
 
     __slots__ = ("in_transaction",)
 
-    _cursor_cls = OneTripCursor  # type: ignore[assignment]
-    _ss_cursor_cls = _StreamingCursor  # type: ignore[assignment]
-
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self.in_transaction = True  # unknown until the first statement tells
+
+    def cursor(self, server_side: bool = False) -> Any:
+        """A one-trip cursor, or SQLAlchemy's server-side one for `stream()`."""
+        return _StreamingCursor(self) if server_side else OneTripCursor(self)
 
     def commit(self) -> None:
         """COMMIT, unless SQLite said after the last statement that nothing is open."""
@@ -155,8 +168,34 @@ class OneTripSqlite(AsyncAdapt_aiosqlite_dbapi):
 
     def __init__(self) -> None:
         super().__init__(aiosqlite, sqlite3)
+        self.one_trip = _has_private_api()
 
-    def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
-        """Open a connection as SQLAlchemy's adapter does, wrapped in ours."""
+    def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
+        """Open a connection as SQLAlchemy's adapter does, wrapped in ours if we can."""
         plain = super().connect(*arg, **kw)
+        if not self.one_trip:
+            return plain
         return OneTripConnection(self, plain._connection)
+
+
+def _has_private_api() -> bool:
+    """True if aiosqlite and SQLAlchemy's adapter have what the one-trip cursor uses; else
+    False, with one warning: SQLAlchemy's own aiosqlite connections are used then."""
+    missing = [
+        name
+        for owner, name in (
+            (aiosqlite.Connection, "_execute"),
+            (aiosqlite.Connection, "_conn"),
+            (AsyncAdapt_aiosqlite_connection, "_handle_exception"),
+        )
+        if not hasattr(owner, name)
+    ]
+    if missing:
+        log.warning(
+            "aiosqlite %s or SQLAlchemy %s lacks %s: SQLite runs on SQLAlchemy's own "
+            "aiosqlite adapter (several trips to the connection's thread per statement)",
+            aiosqlite.__version__,
+            sqlalchemy.__version__,
+            ", ".join(missing),
+        )
+    return not missing

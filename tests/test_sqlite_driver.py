@@ -3,11 +3,16 @@ and otherwise what SQLAlchemy's own aiosqlite adapter does (rows, errors, transa
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 import aiosqlite
 import pytest
 from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection
 from sqlalchemy.exc import IntegrityError
 
+from storage.db import make_engine, make_sessionmaker
 from storage.identities import find_identity
 from storage.models import ChannelIdentity, Participant
 from storage.sqlite_driver import OneTripConnection
@@ -58,9 +63,7 @@ async def test_a_turn_that_only_reads_takes_one_trip(sessions, make_participant,
     assert trips["n"] == 1  # the SELECT; the COMMIT had nothing to do
 
 
-async def test_a_write_is_committed_and_a_rollback_undoes_one(
-    sessions, make_participant, trips
-):
+async def test_a_write_is_committed_and_a_rollback_undoes_one(sessions, make_participant, trips):
     await _chat(sessions, make_participant)
     trips["n"] = 0
     async with sessions() as session:
@@ -113,3 +116,40 @@ async def test_a_failed_statement_raises_and_the_connection_goes_on(
         raw = await connection.get_raw_connection()
         assert isinstance(raw.driver_connection, aiosqlite.Connection)
         assert isinstance(raw.dbapi_connection, OneTripConnection)
+
+
+@pytest.mark.parametrize("private", ["_execute", "_conn"])
+async def test_without_aiosqlites_private_api_sqlalchemys_own_adapter_is_used(
+    database_url, make_staff, monkeypatch, caplog, private
+):
+    """An aiosqlite without Connection._execute or _conn (another release): one warning,
+    and the engine runs on SQLAlchemy's own aiosqlite connections, with the same results."""
+    coach = await make_staff()
+    caplog.set_level(logging.WARNING, logger="storage.sqlite_driver")
+    # aiosqlite itself needs them to run at all: they are gone while the engine is built.
+    with monkeypatch.context() as missing:
+        missing.delattr(aiosqlite.Connection, private)
+        engine = make_engine(database_url)
+    try:
+        sessions = make_sessionmaker(engine)
+
+        async def turn(i: int) -> None:  # several connections of the pool at once
+            async with sessions.begin() as session:
+                session.add(Participant(display_name=f"P{i}", coach_id=coach.id))
+
+        await asyncio.gather(*(turn(i) for i in range(5)))
+        with pytest.raises(IntegrityError):
+            async with sessions.begin() as session:
+                session.add(Participant(display_name="nobody's", coach_id=coach.id + 99))
+        async with sessions() as session:
+            names = (await session.scalars(select(Participant.display_name))).all()
+            streamed = [n async for n in await session.stream_scalars(select(Participant.id))]
+        async with engine.connect() as connection:
+            adapted = (await connection.get_raw_connection()).dbapi_connection
+    finally:
+        await engine.dispose()
+    assert sorted(names) == [f"P{i}" for i in range(5)] and len(streamed) == 5
+    assert isinstance(adapted, AsyncAdapt_aiosqlite_connection)
+    assert not isinstance(adapted, OneTripConnection)
+    [warning] = [r for r in caplog.records if r.name == "storage.sqlite_driver"]
+    assert private in warning.getMessage()
