@@ -2,7 +2,8 @@
 
 Ours: one outbox row per recipient, sent by the dispatcher through the shared pacer.
 Baseline, same run and fake: a naive loop of `send_message` calls through
-python-telegram-bot's AIORateLimiter. Printed: achieved rate / limit, 429s, peak memory.
+python-telegram-bot's AIORateLimiter. Printed: achieved rate / limit, 429s, peak memory;
+and the answer time of users who write while a broadcast goes out, against idle.
 The fake enforces the strictest reading of the overall limit: at most 30 (or 1,000 paid) in
 any sliding second, not a bucket that allows a burst after a pause.
 The fake runs in a process of its own (bench/remote_fake.py), as Telegram does; each run
@@ -83,6 +84,68 @@ async def ours(
     return result
 
 
+ASKS = 30  # answers measured per run, one every ASK_EVERY seconds, each from a new chat
+ASK_EVERY = 0.25
+
+
+async def replies(folder: Path, backlog: int) -> list[float]:
+    """Seconds from a user's message to the bot's answer, with `backlog` broadcast rows
+    going out at 30/s meanwhile (0: idle). The bot polls the fake as `wegweiser run` does."""
+    url = f"sqlite+aiosqlite:///{folder}/replies-{backlog}.db"
+    engine = make_engine(url)
+    await upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    if backlog:
+        await seed_broadcast(sessions, backlog)
+    async with RemoteFake(global_per_second=30) as fake:
+        settings = load_settings(
+            _env_file=None,
+            database_url=url,
+            telegram_bot_token=fake.token,
+            telegram_api_url=fake.base_url,
+        )
+        router = Router(settings, sessions, FEATURES, welcome)
+        application = build_application(settings, router)
+        await application.initialize()
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0, timeout=10)
+        dispatcher = Dispatcher(
+            sessions=sessions,
+            routes=router.routes,
+            settings=settings,
+            senders={"telegram": application.bot_data["sender"]},
+        )
+
+        async def dispatch() -> None:
+            while True:
+                if not await dispatcher.drain(timeout=None):
+                    await asyncio.sleep(0.05)
+
+        sending = asyncio.create_task(dispatch())
+        settle_heap()
+        try:
+            await asyncio.sleep(1.0)  # the broadcast is under way
+            latencies = []
+            for i in range(ASKS):
+                latencies.append(await fake.ask("/help", 700_000 + i))
+                await asyncio.sleep(ASK_EVERY)
+            sent = (await fake.stats())["sent"]
+            assert not backlog or sent - ASKS < backlog, "the broadcast ended before the asks"
+        finally:
+            sending.cancel()
+            await asyncio.gather(sending, return_exceptions=True)
+            await application.updater.stop()
+            await application.stop()
+            await application.shutdown()
+    await engine.dispose()
+    return latencies
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1]
+
+
 async def naive(count: int, paid: bool, memory: bool = False) -> dict:
     """A plain loop of send_message through PTB's AIORateLimiter."""
     async with RemoteFake(global_per_second=30) as fake:
@@ -144,6 +207,16 @@ async def main(full: bool) -> None:
                 f"429s {theirs['429']}, peak {theirs['peak'] / 2**20:.1f} MiB; "
                 f"ours / naive {mine['rate'] / theirs['rate']:.2f}x"
             )
+        # Answers while a broadcast goes out at the full 30/s, against the same bot idle.
+        idle = await replies(Path(folder), 0)
+        busy = await replies(Path(folder), 600)
+        print(
+            f"  answers to /help ({ASKS} chats): idle p50 {statistics.median(idle) * 1000:.0f} "
+            f"ms p95 {p95(idle) * 1000:.0f} ms; during a broadcast at 30/s p50 "
+            f"{statistics.median(busy) * 1000:.0f} ms p95 {p95(busy) * 1000:.0f} ms = "
+            f"{(p95(busy) - p95(idle)) * 1000:+.0f} ms (target <= +100 ms), "
+            f"ratio {p95(busy) / p95(idle):.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ the baseline each get the machine's other core for "Telegram", the same for both
 Serve (the bench starts it): python -m bench.remote_fake [--global-per-second N] [--no-limits]
 It prints its port, then serves until its standard input closes. Two extra methods drive it
 over the same HTTP as the bot: `benchStats` (counts), `benchSend` (queue a message from
-many chats at once) and `benchLast` (the last text a chat got).
+many chats at once), `benchAsk` (one chat writes; the seconds until its answer arrived)
+and `benchLast` (the last text a chat got).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
 from typing import Any
 
 import aiohttp
@@ -44,7 +46,25 @@ async def serve(global_per_second: float, limits: bool) -> None:
             sent = fake.sent(int(params["chat_id"]))
             return str(sent[-1]["text"]) if sent else ""
 
+        async def ask(params: dict[str, Any]) -> float:
+            """A chat writes; seconds until the bot's first answer to it reached the fake."""
+            chat_id = int(params["chat_id"])
+            started = time.monotonic()
+            await fake.user(chat_id=chat_id, language_code="de").send(str(params["text"]))
+
+            def answered(f: FakeTelegram) -> float | None:
+                for call in reversed(f.calls_of("sendMessage")):
+                    if call.time < started:
+                        break
+                    if call.status == 200 and call.params.get("chat_id") == chat_id:
+                        return call.time - started
+                return None
+
+            latency: float = await fake.wait_for(answered, timeout=30, description="answer")
+            return latency
+
         fake.register_method("benchStats", stats)
+        fake.register_method("benchAsk", ask)
         fake.register_method("benchLast", last)
         fake.register_method("benchSend", send)
         print(fake.port, flush=True)
@@ -113,6 +133,11 @@ class RemoteFake:
         """The text of the last message the bot sent to a chat ("" if none)."""
         text: str = await self._call("benchLast", chat_id=chat_id)
         return text
+
+    async def ask(self, text: str, chat_id: int) -> float:
+        """`chat_id` sends `text`; the seconds until the bot's answer reached the fake."""
+        latency: float = await self._call("benchAsk", text=text, chat_id=chat_id)
+        return latency
 
     async def send(self, text: str, first_chat: int, count: int) -> None:
         """`count` chats from `first_chat` on each send `text` (queued for getUpdates)."""
