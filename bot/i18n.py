@@ -1,8 +1,9 @@
 """Languages, gettext catalogs and the per-participant translator.
 
 Catalogs live in `locales/<lang>/LC_MESSAGES/messages.po` (the bot) and `admin.po` (the
-staff web, German and English only); the `.mo` files are compiled from
+staff web, German and English only); in a checkout the `.mo` files are compiled from
 them on first use when missing or older than the `.po`, so a fresh clone needs no manual step.
+A wheel carries them as `bot/locales`, compiled when it was built (setup.py).
 A message missing in a catalog falls back to English, then German, never to a message id.
 """
 
@@ -23,7 +24,13 @@ from babel.support import Translations
 
 log = logging.getLogger(__name__)
 
-LOCALES_DIR = Path(os.environ.get("WEGWEISER_LOCALES_DIR", Path(__file__).parents[1] / "locales"))
+# An installed wheel has its catalogs, compiled, inside the package; a checkout (and an
+# editable install) has them at the top, where pybabel works on them.
+PACKAGED_LOCALES = Path(__file__).parent / "locales"
+LOCALES_DIR = Path(
+    os.environ.get("WEGWEISER_LOCALES_DIR")
+    or (PACKAGED_LOCALES if PACKAGED_LOCALES.is_dir() else Path(__file__).parents[1] / "locales")
+)
 DOMAIN = "messages"
 ADMIN_DOMAIN = "admin"
 ADMIN_LANGUAGES = ("de", "en")  # the staff web: German first, English second
@@ -86,7 +93,12 @@ def match_language(code: str | None) -> str | None:
 
 
 def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> int:
-    """Compile every `.po` whose `.mo` is missing or stale; return how many were written."""
+    """Compile every `.po` whose `.mo` is missing or stale; return how many were written.
+
+    An installed wheel's catalogs were compiled when it was built (setup.py) and are left
+    alone: site-packages may be read-only, and unpacking gives no reliable file times."""
+    if locales_dir == PACKAGED_LOCALES:
+        return 0
     written = 0
     for po_path in sorted(locales_dir.glob("*/LC_MESSAGES/*.po")):
         mo_path = po_path.with_suffix(".mo")
