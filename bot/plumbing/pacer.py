@@ -41,9 +41,8 @@ class Pacer:
     ) -> None:
         self.per_second = per_second
         self.shares = 1
-        self.interval = 1.0 / per_second
-        # How far the schedule may lag behind the clock: at least one slot (as always).
-        self._catch_up = max(self.interval, CATCH_UP)
+        self._recent: deque[float] = deque()  # the last grants, up to the window's limit
+        self._pace(per_second)
         # A tenth of headroom: a request can reach the platform later than its slot, and the
         # platform counts arrivals, so two slots exactly `per_chat` apart may look closer.
         self.per_chat = per_chat * 1.1
@@ -51,8 +50,6 @@ class Pacer:
         self._clock = clock
         self._next_slot = 0.0
         self._held_until = 0.0
-        self._window_limit = max(int(per_second), 1)
-        self._recent: deque[float] = deque(maxlen=self._window_limit)  # the last grants
         # Per chat: (tokens, when counted); a token comes back every `per_chat` seconds.
         self._chat_tokens: dict[Hashable, tuple[float, float]] = {}
         self._waiting: list[tuple[int, int, Hashable, asyncio.Future[None]]] = []
@@ -88,12 +85,16 @@ class Pacer:
         if shares == self.shares:
             return
         self.shares = shares
-        rate = self.per_second / shares
+        self._pace(self.per_second / shares)
+        self._start()
+
+    def _pace(self, rate: float) -> None:
+        """Grant `rate` a second: the slot interval, and the window keeps the newest grants."""
         self.interval = 1.0 / rate
+        # How far the schedule may lag behind the clock: at least one slot (as always).
         self._catch_up = max(self.interval, CATCH_UP)
         self._window_limit = max(int(rate), 1)
-        self._recent = deque(self._recent, maxlen=self._window_limit)  # the newest grants
-        self._start()
+        self._recent = deque(self._recent, maxlen=self._window_limit)
 
     def hold(self, seconds: float) -> None:
         """The platform said "retry after": nothing is sent before that time has passed."""
