@@ -39,30 +39,46 @@ from storage.db import make_engine, make_sessionmaker, upgrade
 from tests.backlog import FIRST_CHAT, TEXT, seed_broadcast
 
 
+async def _sending_bot(url: str, fake: RemoteFake, paid: bool = False):  # type: ignore[no-untyped-def]
+    """The bot of `wegweiser run` against the fake: its application (initialized) and the
+    dispatcher that sends through it."""
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    settings = load_settings(
+        _env_file=None,
+        database_url=url,
+        telegram_bot_token=fake.token,
+        telegram_api_url=fake.base_url,
+        telegram_paid_broadcast=paid,
+    )
+    router = Router(settings, sessions, FEATURES, welcome)
+    application = build_application(settings, router)
+    await application.initialize()
+    dispatcher = Dispatcher(
+        sessions=sessions,
+        routes=router.routes,
+        settings=settings,
+        senders={"telegram": application.bot_data["sender"]},
+    )
+    return engine, application, dispatcher
+
+
+async def _backlog(url: str, count: int) -> None:
+    """A fresh database at `url` with a broadcast to `count` chats waiting (0: none)."""
+    engine = make_engine(url)
+    await upgrade(engine)
+    if count:
+        await seed_broadcast(make_sessionmaker(engine), count)
+    await engine.dispose()
+
+
 async def ours(
     folder: Path, count: int, rate: float, paid: bool, memory: bool = False, attempt: int = 0
 ) -> dict:
     url = f"sqlite+aiosqlite:///{folder}/broadcast-{count}-{paid}-{memory}-{attempt}.db"
-    engine = make_engine(url)
-    await upgrade(engine)
-    sessions = make_sessionmaker(engine)
-    await seed_broadcast(sessions, count)
+    await _backlog(url, count)
     async with RemoteFake(global_per_second=30) as fake:
-        settings = load_settings(
-            _env_file=None,
-            database_url=url,
-            telegram_bot_token=fake.token,
-            telegram_api_url=fake.base_url,
-            telegram_paid_broadcast=paid,
-        )
-        application = build_application(settings, Router(settings, sessions, FEATURES, welcome))
-        await application.initialize()
-        dispatcher = Dispatcher(
-            sessions=sessions,
-            routes=Router(settings, sessions, FEATURES, welcome).routes,
-            settings=settings,
-            senders={"telegram": application.bot_data["sender"]},
-        )
+        engine, application, dispatcher = await _sending_bot(url, fake, paid)
         settle_heap()  # as `wegweiser run` does once it has started
         if memory:
             tracemalloc.start()
@@ -92,30 +108,12 @@ async def replies(folder: Path, backlog: int) -> list[float]:
     """Seconds from a user's message to the bot's answer, with `backlog` broadcast rows
     going out at 30/s meanwhile (0: idle). The bot polls the fake as `wegweiser run` does."""
     url = f"sqlite+aiosqlite:///{folder}/replies-{backlog}.db"
-    engine = make_engine(url)
-    await upgrade(engine)
-    sessions = make_sessionmaker(engine)
-    if backlog:
-        await seed_broadcast(sessions, backlog)
+    await _backlog(url, backlog)
     async with RemoteFake(global_per_second=30) as fake:
-        settings = load_settings(
-            _env_file=None,
-            database_url=url,
-            telegram_bot_token=fake.token,
-            telegram_api_url=fake.base_url,
-        )
-        router = Router(settings, sessions, FEATURES, welcome)
-        application = build_application(settings, router)
-        await application.initialize()
+        engine, application, dispatcher = await _sending_bot(url, fake)
         await application.start()
         assert application.updater is not None
         await application.updater.start_polling(poll_interval=0, timeout=10)
-        dispatcher = Dispatcher(
-            sessions=sessions,
-            routes=router.routes,
-            settings=settings,
-            senders={"telegram": application.bot_data["sender"]},
-        )
 
         async def dispatch() -> None:
             while True:

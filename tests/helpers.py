@@ -1,7 +1,9 @@
-"""Small helpers for tests: expected texts in a language, button lookups."""
+"""Small helpers for tests: expected texts in a language, button lookups, counts of
+sends in a window, what a log record prints."""
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 from pathlib import Path
@@ -22,6 +24,23 @@ def tr(code: str, msgid: str, **params: Any) -> str:
     if code != "en":
         assert text != msgid, f"{code} has no translation for {msgid[:40]!r}"
     return text.format(**params) if params else text
+
+
+def most_in_any_window(times: list[float], window: float) -> int:
+    """The most of the sorted `times` that fall within any `window` seconds."""
+    most, start = 0, 0
+    for end, moment in enumerate(times):
+        while moment - times[start] >= window:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
+
+
+def printed(record: logging.LogRecord) -> str:
+    """All a log handler prints of a record: message, arguments, traceback with causes."""
+    formatter = logging.Formatter()
+    exc = formatter.formatException(record.exc_info) if record.exc_info else ""
+    return f"{record.getMessage()}\n{exc}\n{record.exc_text or ''}"
 
 
 def labels(message: dict[str, Any]) -> list[str]:

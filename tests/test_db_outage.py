@@ -17,7 +17,7 @@ from bot.plumbing.faults import INVITE_LOST, PRESS_LOST, TEXT_LOST
 from storage.db import make_engine, make_sessionmaker
 from storage.models import ChannelIdentity, CoachMessage, Participant
 from tests.db_relay import Relay
-from tests.helpers import tr
+from tests.helpers import printed, tr
 
 USERS = 112  # the updates of the outage in issue #23: 48 of 112 were lost
 OUTAGE = 6.0  # seconds without a database
@@ -84,12 +84,6 @@ async def _writers(sessions, make_staff, count):
 
 def _typed(records, texts):
     """Log records that carry any of `texts` (message, arguments or traceback)."""
-    formatter = logging.Formatter()
-
-    def printed(record: logging.LogRecord) -> str:
-        exc = formatter.formatException(record.exc_info) if record.exc_info else ""
-        return record.getMessage() + exc
-
     return [r for r in records if any(text in printed(r) for text in texts)]
 
 

@@ -13,7 +13,7 @@ from bot.features import FEATURES
 from bot.plumbing.messages import Reply
 from bot.plumbing.routes import Audience, Command, Feature, Routes
 from bot.plumbing.turn import Turn
-from tests.helpers import tr
+from tests.helpers import printed, tr
 
 CANARY = "canary-5b1e77-Amina-Unna"
 
@@ -33,13 +33,6 @@ FAILING = Feature(
     name="failing",
     commands=(Command("fail", "Fails", cmd_fail, audience=Audience.ANYONE, listed=False),),
 )
-
-
-def printed(record: logging.LogRecord) -> str:
-    """All a log handler prints of a record: message, arguments, traceback with causes."""
-    formatter = logging.Formatter()
-    exc = formatter.formatException(record.exc_info) if record.exc_info else ""
-    return f"{record.getMessage()}\n{exc}\n{record.exc_text or ''}"
 
 
 async def test_a_failing_turn_logs_no_value_the_user_typed(telegram, caplog):

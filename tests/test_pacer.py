@@ -9,6 +9,7 @@ import itertools
 import pytest
 
 from bot.plumbing.pacer import CATCH_UP, Pacer
+from tests.helpers import most_in_any_window
 
 
 async def _grant_times(pacer: Pacer, chats: list[int], priority: int = 5) -> list[float]:
@@ -23,19 +24,10 @@ async def _grant_times(pacer: Pacer, chats: list[int], priority: int = 5) -> lis
     return sorted(times)
 
 
-def _most_in_any_window(times: list[float], window: float) -> int:
-    most, start = 0, 0
-    for end, moment in enumerate(times):
-        while moment - times[start] >= window:
-            start += 1
-        most = max(most, end - start + 1)
-    return most
-
-
 async def test_the_overall_limit_holds_in_every_second():
     times = await _grant_times(Pacer(200, per_chat=1.0), list(range(500)))
     # 200 per second, plus at most the slots of CATCH_UP made up after a late wake-up.
-    assert _most_in_any_window(times, 1.0) <= 200 + max(1, int(200 * CATCH_UP)) + 1
+    assert most_in_any_window(times, 1.0) <= 200 + max(1, int(200 * CATCH_UP)) + 1
 
 
 async def test_one_chat_gets_its_burst_then_one_per_interval():
@@ -101,7 +93,7 @@ async def test_no_second_holds_more_than_the_limit_even_after_a_pause_or_a_hold(
     pacer.hold(0.2)
     times += await _grant_times(pacer, list(range(300, 400)))
     times.sort()
-    assert _most_in_any_window(times, 1.0) <= 100
+    assert most_in_any_window(times, 1.0) <= 100
     first = times[:150]
     assert (len(first) - 1) / (first[-1] - first[0]) >= 95  # 0.95 of 100/s
 
@@ -170,7 +162,7 @@ async def test_a_backlog_against_the_strict_fake_draws_no_429_at_the_full_pace(
     assert fake_telegram.rejected_429 == 0
     assert len(sent) == count
     assert all(bool(c.params.get("allow_paid_broadcast")) == paid for c in calls)
-    assert _most_in_any_window(sent, 1.0) <= limit
+    assert most_in_any_window(sent, 1.0) <= limit
     if not paid:
         assert rate >= 0.95 * limit
 
@@ -194,9 +186,9 @@ async def test_a_divided_pacer_keeps_to_its_share_also_right_after_it_shrank():
     await asyncio.gather(*(one(chat) for chat in range(20, 50)))
     after = [t for t in times if t >= shrunk_at]
     assert len(after) == 30
-    assert _most_in_any_window(times[-40:], WINDOW) <= 30
-    assert _most_in_any_window([t for t in times if t > shrunk_at - WINDOW], WINDOW) <= 20
-    assert _most_in_any_window(after, WINDOW) <= 10
+    assert most_in_any_window(times[-40:], WINDOW) <= 30
+    assert most_in_any_window([t for t in times if t > shrunk_at - WINDOW], WINDOW) <= 20
+    assert most_in_any_window(after, WINDOW) <= 10
     rate = (len(after) - 1) / (after[-1] - after[0])
     assert 8.5 <= rate <= 10.5
     pacer.divide(1)  # the others left: the whole budget again

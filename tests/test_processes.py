@@ -31,6 +31,7 @@ from storage.models import (
     StaffUser,
 )
 from storage.types import utcnow
+from tests.helpers import most_in_any_window
 
 ROOT = Path(__file__).parents[1]
 FIRST_CHAT = 200_000
@@ -265,15 +266,6 @@ async def test_two_processes_on_one_postgresql_send_each_row_once(
     assert "Traceback" not in logs, logs[-2000:]
 
 
-def _most_in_any_second(times: list[float]) -> int:
-    most, start = 0, 0
-    for end, moment in enumerate(times):
-        while moment - times[start] >= 1.0:
-            start += 1
-        most = max(most, end - start + 1)
-    return most
-
-
 @pytest.mark.parametrize("processes", [2, 3])
 async def test_processes_on_one_postgresql_share_one_telegram_budget_and_take_over(
     fake_telegram, sessions, database_url, tmp_path, processes
@@ -322,11 +314,11 @@ async def test_processes_on_one_postgresql_share_one_telegram_budget_and_take_ov
     rate = (len(calls) - 1) / (last - first)
     print(
         f"\n{processes} processes, {count} rows at 30/s: {rate:.1f}/s overall "
-        f"({rate / 30:.2f} of the limit), most in any second {_most_in_any_second(calls)}, "
+        f"({rate / 30:.2f} of the limit), most in any second {most_in_any_window(calls, 1.0)}, "
         f"429s {fake_telegram.rejected_429}, duplicates {duplicates}, senders {senders}"
     )
     assert fake_telegram.rejected_429 == 0
-    assert _most_in_any_second(calls) <= 30
+    assert most_in_any_window(calls, 1.0) <= 30
     assert senders == processes  # every process sent its part
     assert len(sends) == count and states == {"sent": count}
     assert duplicates <= PIPELINE * 10  # at most the killed process's batches in flight
