@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-from datetime import timedelta
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
@@ -23,6 +22,7 @@ from telegram.error import (
 )
 from telegram.ext import ExtBot
 
+from bot.channels.telegram_pacing import seconds
 from bot.plumbing.delivery import Outcome, Status
 from bot.plumbing.messages import Button, Reply
 from storage.models import PRIORITY_BULK
@@ -84,9 +84,8 @@ class TelegramSender:
                 limits = extra.get("rate_limit_args")
                 message_id = await self._send_text(chat_id, reply.text, markup, paid, limits)
         except RetryAfter as error:
-            wait = error.retry_after
-            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            return Outcome(Status.RETRY_AFTER, retry_after=seconds, error="429")
+            wait = seconds(error.retry_after)
+            return Outcome(Status.RETRY_AFTER, retry_after=wait, error="429")
         except Forbidden as error:
             return Outcome(Status.BLOCKED, error=_short(error))
         except ChatMigrated as error:
