@@ -17,10 +17,15 @@ import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from telegram.error import InvalidToken, NetworkError
 
 from bot.channels.signal import SignalReceiver, SignalSender
-from bot.channels.telegram import ALLOWED_UPDATES, build_application, publish_commands
+from bot.channels.telegram import (
+    ALLOWED_UPDATES,
+    build_application,
+    fetch_bot_username,
+    publish_commands,
+    refusals_as_config_errors,
+)
 from bot.channels.telegram_budget import SharedBudget
 from bot.channels.webchat import WebChatSender
 from bot.features import FEATURES, welcome
@@ -32,7 +37,7 @@ from bot.plumbing.router import Router
 from bot.settings import ConfigError, Settings
 from bot.web.app import create_app
 from storage.db import at_head, make_engine, make_sessionmaker, upgrade
-from storage.secrets import stored_secret
+from storage.secrets import recalled_value, remember_value, stored_secret
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +99,50 @@ async def with_webhook_secret(
     return settings.model_copy(update={"telegram_webhook_secret": secret})
 
 
+async def with_bot_username(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> Settings:
+    """Invite links open the token's own bot: its username from Telegram's getMe, stored
+    for the commands that run without Telegram. A TELEGRAM_BOT_USERNAME that names another
+    bot stops the start."""
+    if not settings.telegram_bot_token:
+        return settings
+    username = await fetch_bot_username(settings)
+    configured = settings.telegram_bot_username
+    if configured and configured.lower() != username.lower():  # Telegram ignores the case
+        raise ConfigError(
+            f"TELEGRAM_BOT_USERNAME: {configured} is not the bot of TELEGRAM_BOT_TOKEN, which "
+            f"is @{username}; set TELEGRAM_BOT_USERNAME={username} or leave it empty"
+        )
+    async with sessions.begin() as session:
+        await remember_value(session, name=_username_key(settings), value=username)
+    return settings.model_copy(update={"telegram_bot_username": username})
+
+
+async def link_bot_username(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> str:
+    """The bot a Telegram link made outside `wegweiser run` opens: the name getMe gave at
+    the last start, else TELEGRAM_BOT_USERNAME; ConfigError when Telegram is not set up."""
+    if not settings.telegram_bot_token:
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN: not set, so Telegram is not set up; "
+            "set it to the token from @BotFather"
+        )
+    async with sessions() as session:
+        stored = await recalled_value(session, name=_username_key(settings))
+    if stored or settings.telegram_bot_username:
+        return stored or settings.telegram_bot_username
+    raise ConfigError(
+        "TELEGRAM_BOT_USERNAME: the bot's name is not known yet; start `wegweiser run` once "
+        "(it asks Telegram), or set TELEGRAM_BOT_USERNAME"
+    )
+
+
+def _username_key(settings: Settings) -> str:
+    """Per bot (the token's numeric prefix), so a new token never uses the old bot's name."""
+    assert settings.telegram_bot_token
+    return "telegram_username:" + settings.telegram_bot_token.split(":", 1)[0]
+
+
 def _check_sqlite_path(engine: AsyncEngine) -> None:
     database = engine.url.database
     if not database or database == ":memory:":
@@ -139,6 +188,7 @@ async def serve(settings: Settings) -> None:
     engine = await prepare_database(settings)
     sessions = make_sessionmaker(engine)
     settings = await with_webhook_secret(settings, sessions)
+    settings = await with_bot_username(settings, sessions)
     router = Router(settings, sessions, FEATURES, welcome)
     telegram = build_application(settings, router) if settings.telegram_bot_token else None
     web = create_app(settings, sessions, router, telegram)
@@ -262,12 +312,8 @@ async def _start_telegram(settings: Settings, telegram: object) -> None:
     from telegram.ext import Application
 
     assert isinstance(telegram, Application)
-    try:
+    with refusals_as_config_errors():
         await telegram.initialize()
-    except InvalidToken:
-        raise ConfigError("TELEGRAM_BOT_TOKEN: Telegram does not accept this token") from None
-    except NetworkError as error:
-        raise ConfigError(f"TELEGRAM_API_URL: cannot reach the Bot API ({error})") from None
     await publish_commands(telegram)
     await telegram.start()
     if not settings.telegram_receive:

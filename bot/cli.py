@@ -224,7 +224,7 @@ async def _admin_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _admin_link_chat(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import prepare_database
+    from bot.app import link_bot_username, prepare_database
     from bot.features.onboarding.invites import create_staff_invite
     from storage.db import make_sessionmaker
     from storage.staff import find_staff_by_email
@@ -232,7 +232,9 @@ async def _admin_link_chat(settings: Settings, args: argparse.Namespace) -> int:
 
     engine = await prepare_database(settings)
     try:
-        async with make_sessionmaker(engine).begin() as session:
+        sessions = make_sessionmaker(engine)
+        bot_username = await link_bot_username(settings, sessions)  # Telegram only: stops without
+        async with sessions.begin() as session:
             staff = await find_staff_by_email(session, email=args.email.strip())
             if staff is None or not staff.active:
                 print(f"wegweiser: no active staff user {args.email}", file=sys.stderr)
@@ -242,7 +244,7 @@ async def _admin_link_chat(settings: Settings, args: argparse.Namespace) -> int:
             )
     finally:
         await engine.dispose()
-    print(invite.telegram_link(settings.telegram_bot_username))
+    print(invite.telegram_link(bot_username))
     print(f"valid until {invite.expires_at.astimezone(settings.tz):%Y-%m-%d %H:%M}")
     return 0
 
@@ -371,7 +373,7 @@ async def _i18n_report(_settings: Settings, _args: argparse.Namespace) -> int:
 
 
 async def _invite(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import prepare_database
+    from bot.app import link_bot_username, prepare_database
     from bot.features.onboarding.invites import create_invite
     from storage.db import make_sessionmaker
     from storage.models import Participant
@@ -379,7 +381,13 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
 
     engine = await prepare_database(settings)
     try:
-        async with make_sessionmaker(engine).begin() as session:
+        sessions = make_sessionmaker(engine)
+        bot_username, no_telegram = None, ""
+        try:
+            bot_username = await link_bot_username(settings, sessions)
+        except ConfigError as why:  # the web chat link still works
+            no_telegram = f"no Telegram link: {why}"
+        async with sessions.begin() as session:
             participant = await session.get(Participant, args.participant)
             if participant is None or participant.status != "active":
                 print(
@@ -394,7 +402,7 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
             )
     finally:
         await engine.dispose()
-    print(invite.telegram_link(settings.telegram_bot_username))
+    print(invite.telegram_link(bot_username) if bot_username else no_telegram)
     print(invite.web_link(settings.public_web_url))
     print(f"valid until {invite.expires_at.astimezone(settings.tz):%Y-%m-%d %H:%M}")
     return 0

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import re
 from dataclasses import dataclass
 from datetime import time, timedelta
 from functools import cached_property
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.plumbing.labels import KIND_LABELS
 
 _PLACEHOLDER_TOKENS = {"changeme", "change-me", "your-token", "token", "xxx", "<token>"}
 _TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]{10,}$")
+_BOT_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{4,31}$")  # Telegram's rule for usernames
 
 
 class ConfigError(Exception):
@@ -20,6 +27,9 @@ class ConfigError(Exception):
 
 
 _OFFSET = re.compile(r"^(\d{1,3})([dhm])$")
+MAX_OFFSET = timedelta(days=7)
+# What REMINDER_OFFSETS_BY_KIND may name: the appointment kinds, and "course" for sessions.
+OFFSET_KINDS = [kind for kind in KIND_LABELS if not kind.endswith("_course")] + ["course"]
 
 
 @dataclass(frozen=True)
@@ -32,19 +42,26 @@ class Offset:
 
 
 def parse_offsets(value: str) -> list[Offset]:
-    """ "1d,2h,30m" as offsets; ValueError naming the bad part."""
-    offsets = []
+    """ "1d,2h,30m" as offsets, each from 1m to 7d and once; ValueError naming the bad part."""
+    offsets: dict[tuple[int, timedelta], Offset] = {}
     for part in (p.strip() for p in value.split(",")):
         match = _OFFSET.match(part)
         if not match:
             raise ValueError(f"{part!r} is not an offset like 1d, 2h or 30m")
         number, unit = int(match.group(1)), match.group(2)
         if unit == "d":
-            offsets.append(Offset(part, days=number))
+            offset, span = Offset(part, days=number), timedelta(days=number)
         else:
             minutes = number * 60 if unit == "h" else number
-            offsets.append(Offset(part, delta=timedelta(minutes=minutes)))
-    return offsets
+            span = timedelta(minutes=minutes)
+            offset = Offset(part, delta=span)
+        if not timedelta(0) < span <= MAX_OFFSET:
+            raise ValueError(f"{part!r} is out of range; use offsets from 1m to 7d")
+        same = offsets.setdefault((offset.days, offset.delta), offset)
+        if same is not offset:
+            again = "is listed twice" if same.label == part else f"is the same as {same.label!r}"
+            raise ValueError(f"{part!r} {again}; list each offset once")
+    return list(offsets.values())
 
 
 def _clock(value: str) -> time:
@@ -69,7 +86,8 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///./wegweiser.db"
     telegram_bot_token: str | None = None
-    telegram_bot_username: str = "WegweiserBot"
+    # Empty: the name Telegram's getMe gives at start. Set, it must be the token's bot.
+    telegram_bot_username: str = ""
     telegram_api_url: str = "https://api.telegram.org/bot"
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: str | None = None
@@ -94,7 +112,7 @@ class Settings(BaseSettings):
     # Reminders: offsets before the start, "1d" = the day before at the same wall-clock time,
     # "2h" = two hours before; per appointment kind as JSON, e.g. {"nursing": "2d,1d,2h"}.
     reminder_offsets: str = "1d,2h"
-    reminder_offsets_by_kind: dict[str, str] = Field(default_factory=dict)
+    reminder_offsets_by_kind: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     quiet_hours: str = "21:00-08:00"  # no reminder in this window; moved earlier instead
     reminder_catch_up_minutes: int = Field(default=30, ge=0, le=24 * 60)
     # The dispatcher: how often it looks, how much it takes, how long a claim holds.
@@ -187,13 +205,54 @@ class Settings(BaseSettings):
         parse_offsets(value)
         return value
 
+    @field_validator("reminder_offsets_by_kind", mode="before")
+    @classmethod
+    def _offsets_by_kind_json(cls, value: Any) -> Any:
+        """The variable is a JSON object of kinds and their offsets (a dict passed in too)."""
+        example = 'write it like {"nursing": "2d,1d,2h", "course": "2h"}'
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else {}
+            except ValueError:
+                raise ValueError(f"not JSON; {example}") from None
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise ValueError(f"not an object of kinds and offsets; {example}")
+        return value
+
     @field_validator("reminder_offsets_by_kind")
     @classmethod
     def _offsets_by_kind_shape(cls, value: dict[str, str]) -> dict[str, str]:
-        """Each kind's offsets parse like REMINDER_OFFSETS."""
-        for offsets in value.values():
-            parse_offsets(offsets)
+        """Each key is a known kind, each value offsets like REMINDER_OFFSETS."""
+        for kind, offsets in value.items():
+            if kind not in OFFSET_KINDS:
+                raise ValueError(f"unknown kind {kind!r}; use one of {', '.join(OFFSET_KINDS)}")
+            try:
+                parse_offsets(offsets)
+            except ValueError as error:
+                raise ValueError(f"{kind}: {error}") from None
         return value
+
+    @field_validator("telegram_bot_username")
+    @classmethod
+    def _username_shape(cls, value: str) -> str:
+        """A Telegram username, with or without its "@"; empty: ask Telegram."""
+        value = value.strip().removeprefix("@")
+        if value and not _BOT_USERNAME.match(value):
+            raise ValueError("not a bot's username; use the name after t.me/, e.g. KreisHelferBot")
+        return value
+
+    @field_validator("web_base_url")
+    @classmethod
+    def _absolute_url(cls, value: str | None) -> str | None:
+        """Where participants open the web chat: an absolute http(s):// address."""
+        if not value:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+            raise ValueError(
+                "use the absolute address participants open, e.g. https://wegweiser.example.org"
+            )
+        return value.strip().rstrip("/")
 
     @field_validator("quiet_hours")
     @classmethod
@@ -275,6 +334,20 @@ class Settings(BaseSettings):
         """Base URL of the web server as users reach it."""
         return self.web_base_url or f"http://{self.web_host}:{self.web_port}"
 
+    @property
+    def telegram_link_username(self) -> str | None:
+        """The bot that Telegram invite links open; None without a token or a known name."""
+        return (self.telegram_bot_username or None) if self.telegram_bot_token else None
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
 
 def load_settings(**overrides: object) -> Settings:
     """Build settings, turning validation errors into one line per variable."""
@@ -288,6 +361,12 @@ def load_settings(**overrides: object) -> Settings:
         raise ConfigError("; ".join(lines)) from None
     if (settings.signal_rpc_url is None) != (settings.signal_account is None):
         raise ConfigError("SIGNAL_RPC_URL and SIGNAL_ACCOUNT: set both to use Signal, or neither")
+    if settings.web_base_url is None and not _loopback(settings.web_host):
+        raise ConfigError(
+            f"WEB_BASE_URL: required when WEB_HOST is {settings.web_host} (not loopback), or "
+            "invite links name that address; set it to the address participants open, "
+            "e.g. https://wegweiser.example.org"
+        )
     # Webhook mode without TELEGRAM_WEBHOOK_SECRET: one is generated and stored in the
     # database at start (bot.app.with_webhook_secret), the same for every process.
     return settings

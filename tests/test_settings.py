@@ -42,6 +42,85 @@ def test_wrong_values_name_the_variable(overrides, variable):
     assert "\n" not in str(error.value)
 
 
+@pytest.mark.parametrize(
+    ("env", "line"),
+    [
+        (
+            {"REMINDER_OFFSETS_BY_KIND": "{nursing: 2d}"},
+            'REMINDER_OFFSETS_BY_KIND: not JSON; write it like {"nursing": "2d,1d,2h", '
+            '"course": "2h"}',
+        ),
+        (
+            {"REMINDER_OFFSETS_BY_KIND": '{"nurse": "2d"}'},
+            "REMINDER_OFFSETS_BY_KIND: unknown kind 'nurse'; use one of coaching, language, "
+            "school, vocational, participation, nursing, course",
+        ),
+        (
+            {"REMINDER_OFFSETS_BY_KIND": '{"nursing": "2d,90d"}'},
+            "REMINDER_OFFSETS_BY_KIND: nursing: '90d' is out of range; use offsets from 1m to 7d",
+        ),
+        (
+            {"REMINDER_OFFSETS": "90d"},
+            "REMINDER_OFFSETS: '90d' is out of range; use offsets from 1m to 7d",
+        ),
+        (
+            {"REMINDER_OFFSETS": "0m"},
+            "REMINDER_OFFSETS: '0m' is out of range; use offsets from 1m to 7d",
+        ),
+        (
+            {"REMINDER_OFFSETS": "2h,2h"},
+            "REMINDER_OFFSETS: '2h' is listed twice; list each offset once",
+        ),
+        (
+            {"REMINDER_OFFSETS": "1h,60m"},
+            "REMINDER_OFFSETS: '60m' is the same as '1h'; list each offset once",
+        ),
+        (
+            {"WEB_BASE_URL": "wegweiser.example.org"},
+            "WEB_BASE_URL: use the absolute address participants open, "
+            "e.g. https://wegweiser.example.org",
+        ),
+        (
+            {"WEB_BASE_URL": "ftp://wegweiser.example.org"},
+            "WEB_BASE_URL: use the absolute address participants open, "
+            "e.g. https://wegweiser.example.org",
+        ),
+        (
+            {"WEB_HOST": "0.0.0.0"},
+            "WEB_BASE_URL: required when WEB_HOST is 0.0.0.0 (not loopback), or invite links "
+            "name that address; set it to the address participants open, "
+            "e.g. https://wegweiser.example.org",
+        ),
+        (
+            {"TELEGRAM_BOT_USERNAME": "t.me/KreisBot"},
+            "TELEGRAM_BOT_USERNAME: not a bot's username; use the name after t.me/, "
+            "e.g. KreisHelferBot",
+        ),
+    ],
+)
+def test_each_mistake_is_one_line_naming_the_variable_and_the_fix(monkeypatch, env, line):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)  # as the operator sets it: through the environment
+    with pytest.raises(ConfigError) as error:
+        load_settings(_env_file=None)
+    assert str(error.value) == line
+
+
+def test_what_the_checks_accept(monkeypatch):
+    monkeypatch.setenv("REMINDER_OFFSETS_BY_KIND", '{"nursing": "7d,1d,24h,2h", "course": "2h"}')
+    monkeypatch.setenv("WEB_HOST", "0.0.0.0")
+    monkeypatch.setenv("WEB_BASE_URL", "https://wegweiser.example.org/")
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "@KreisHelferBot")
+    settings = load_settings(_env_file=None)
+    assert [o.label for o in settings.offsets_for("nursing")] == ["7d", "1d", "24h", "2h"]
+    assert settings.public_web_url == "https://wegweiser.example.org"
+    assert settings.telegram_bot_username == "KreisHelferBot"
+    assert settings.telegram_link_username is None  # no token: Telegram is not set up
+    for loopback in ("localhost", "127.0.0.2", "::1"):
+        local = load_settings(_env_file=None, web_host=loopback, web_base_url="")
+        assert local.web_base_url is None
+
+
 def test_cli_prints_one_line_not_a_traceback(tmp_path):
     env = {
         **os.environ,
@@ -115,19 +194,59 @@ def test_cli_upgrade_and_invite(tmp_path, monkeypatch, capsys):
         )
     invited = run("invite", "1")
     assert invited.returncode == 0, invited.stderr
-    telegram_link, web_link, valid = invited.stdout.splitlines()
-    token = telegram_link.rsplit("?start=", 1)[1]
-    assert web_link.endswith(f"/chat?start={token}") and valid.startswith("valid until ")
+    telegram_line, web_link, valid = invited.stdout.splitlines()
+    # No token: the letter's Telegram line says so instead of naming somebody else's bot.
+    assert telegram_line == (
+        "no Telegram link: TELEGRAM_BOT_TOKEN: not set, so Telegram is not set up; "
+        "set it to the token from @BotFather"
+    )
+    token = web_link.rsplit("?start=", 1)[1]
+    assert web_link == f"http://127.0.0.1:8080/chat?start={token}"
+    assert valid.startswith("valid until ")
+    no_telegram = run("admin", "link-chat", "--email", "coach@example.org")
+    assert no_telegram.returncode == 2 and no_telegram.stderr.startswith(
+        "wegweiser: configuration error: TELEGRAM_BOT_TOKEN: not set"
+    )
+
+    # A token, but no start has asked Telegram for the bot's name yet, and none is set.
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:TEST-TOKEN")
+    unnamed = run("admin", "link-chat", "--email", "coach@example.org")
+    assert unnamed.returncode == 2 and unnamed.stderr.strip() == (
+        "wegweiser: configuration error: TELEGRAM_BOT_USERNAME: the bot's name is not known "
+        "yet; start `wegweiser run` once (it asks Telegram), or set TELEGRAM_BOT_USERNAME"
+    )
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "KreisHelferBot")
     linked = run("admin", "link-chat", "--email", "coach@example.org")
     assert linked.returncode == 0, linked.stderr
-    staff_token = linked.stdout.splitlines()[0].rsplit("?start=", 1)[1]
+    staff_link = linked.stdout.splitlines()[0]
+    assert staff_link.startswith("https://t.me/KreisHelferBot?start=")
+    staff_token = staff_link.rsplit("?start=", 1)[1]
+    # What `wegweiser run` stored from getMe for this token's bot wins over the variable.
+    with sqlite3.connect(db) as connection:
+        connection.execute(
+            "INSERT INTO stored_secrets (name, value, created_at)"
+            " VALUES ('telegram_username:123456', 'RealKreisBot', '2026-11-25 10:00:00')"
+        )
+    again = run("invite", "1")
+    assert again.returncode == 0, again.stderr
+    telegram_link, web_link, _valid = again.stdout.splitlines()
+    assert telegram_link == web_link.replace(
+        "http://127.0.0.1:8080/chat?start=", "https://t.me/RealKreisBot?start="
+    )
+    new_token = web_link.rsplit("?start=", 1)[1]
     with sqlite3.connect(db) as connection:
         rows = connection.execute(
-            "SELECT token_hash, participant_id, staff_id, used_at FROM invites ORDER BY id"
+            "SELECT token_hash, participant_id, staff_id, revoked_at IS NULL FROM invites"
+            " WHERE used_at IS NULL ORDER BY id"
         ).fetchall()
+
+    def digest(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
     assert rows == [
-        (hashlib.sha256(token.encode()).hexdigest(), 1, None, None),
-        (hashlib.sha256(staff_token.encode()).hexdigest(), None, 1, None),
+        (digest(token), 1, None, False),  # the new invite revoked it
+        (digest(staff_token), None, 1, True),
+        (digest(new_token), 1, None, True),
     ]
     unknown = run("admin", "link-chat", "--email", "nobody@example.org")
     assert unknown.returncode == 1 and "no active staff user" in unknown.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -12,6 +13,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from bot.app import link_bot_username, with_bot_username
+from bot.settings import ConfigError
 from bot.web.app import create_app
 from storage.db import make_engine, make_sessionmaker
 
@@ -138,3 +141,64 @@ def test_the_demo_checks_its_port_before_it_prints_links(tmp_path):
         )
     assert one_line(result).startswith(f"WEB_PORT: 127.0.0.1:{port} is in use")
     assert "start=" not in result.stdout  # no invite link that would lead nowhere
+
+
+async def test_a_bot_username_that_is_not_the_tokens_bot(tmp_path, fake_telegram):
+    """`wegweiser run` asks Telegram whose token it has before anything starts: a
+    TELEGRAM_BOT_USERNAME naming another bot would print letters that lead there."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/w.db",
+        "WEB_PORT": str(port),
+        "TELEGRAM_BOT_TOKEN": fake_telegram.token,
+        "TELEGRAM_API_URL": fake_telegram.base_url,
+        "TELEGRAM_BOT_USERNAME": "WegweiserBot",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *("-m", "bot", "run"),
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _out, err = await asyncio.wait_for(process.communicate(), 60)  # the fake answers meanwhile
+    result = subprocess.CompletedProcess([], process.returncode or 0, "", err.decode())
+    assert one_line(result) == (
+        "TELEGRAM_BOT_USERNAME: WegweiserBot is not the bot of TELEGRAM_BOT_TOKEN, which is "
+        "@WegweiserTestBot; set TELEGRAM_BOT_USERNAME=WegweiserTestBot or leave it empty"
+    )
+    assert fake_telegram.count("getMe") == 1
+    assert fake_telegram.count("getUpdates") == fake_telegram.count("setMyCommands") == 0
+
+
+async def test_the_bot_username_comes_from_telegram(settings, sessions, fake_telegram):
+    """The start stores what getMe says; the CLI's links (another process) read it there."""
+    bot = {"telegram_bot_token": fake_telegram.token, "telegram_api_url": fake_telegram.base_url}
+    configured = settings.model_copy(update={**bot, "telegram_bot_username": "wegweisertestbot"})
+    started = await with_bot_username(configured, sessions)  # Telegram ignores the case
+    assert started.telegram_bot_username == "WegweiserTestBot"
+    assert started.telegram_link_username == "WegweiserTestBot"
+    fake_telegram.bot_username = "RenamedBot"  # a new name: the next start stores it
+    unset = settings.model_copy(update=bot)
+    assert (await with_bot_username(unset, sessions)).telegram_bot_username == "RenamedBot"
+    assert await link_bot_username(unset, sessions) == "RenamedBot"
+    other_bot = settings.model_copy(update={"telegram_bot_token": "654321:OTHER-TOKEN"})
+    with pytest.raises(ConfigError, match=r"^TELEGRAM_BOT_USERNAME: the bot's name is not known"):
+        await link_bot_username(other_bot, sessions)  # never the name of the old token's bot
+    wrong = settings.model_copy(update={**bot, "telegram_bot_token": "123456:WRONG-TOKEN"})
+    with pytest.raises(ConfigError) as refused:
+        await with_bot_username(wrong, sessions)
+    assert str(refused.value) == (
+        "TELEGRAM_BOT_TOKEN: Telegram does not accept this token; "
+        "copy it again from @BotFather (/mybots, API Token)"
+    )
+    assert await with_bot_username(settings, sessions) is settings  # no token: nothing to ask
+
+
+def test_reminder_offsets_that_are_not_json():
+    line = one_line(run("db", "upgrade", REMINDER_OFFSETS_BY_KIND="{nursing: 2d}"))
+    assert line.startswith("REMINDER_OFFSETS_BY_KIND: not JSON; write it like {")

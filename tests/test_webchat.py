@@ -173,14 +173,94 @@ async def test_health_and_invite_api(web, sessions, make_participant, make_staff
     made = await web.post("/api/invites", json={"participant_id": own.id}, auth=auth)
     assert made.status_code == 201
     body = made.json()
-    assert body["telegram_link"].startswith("https://t.me/")
-    token = body["telegram_link"].rsplit("=", 1)[1]
+    assert body["telegram_link"] is None  # no TELEGRAM_BOT_TOKEN: no link to a wrong bot
+    token = body["web_link"].rsplit("=", 1)[1]
     assert len(token) >= 22  # ≥128 bits of URL-safe base64
     # A coach cannot invite someone else's participant; ids reveal nothing.
     foreign = await web.post("/api/invites", json={"participant_id": other.id}, auth=auth)
     assert foreign.status_code == 404
     broken = await web.post("/api/invites", content=b"{", auth=auth)
     assert broken.status_code == 400
+
+
+async def invite_api(settings, sessions, router, **overrides):
+    """A client of the invite API with an admin's login, and a participant to invite."""
+    from bot.features.staff.accounts import create_staff
+    from storage.models import Participant
+
+    async with sessions.begin() as session:
+        admin = await create_staff(
+            session,
+            email="admin@example.org",
+            display_name="A",
+            role="admin",
+            password="a long enough password",
+        )
+        participant = Participant(display_name="Amina", coach_id=admin.id)
+        session.add(participant)
+    app = create_app(settings.model_copy(update=overrides), sessions, router)
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://testserver",
+        auth=("admin@example.org", "a long enough password"),
+    )
+    return client, participant.id
+
+
+async def test_the_invite_api_links_the_bot_telegram_named(settings, sessions, router):
+    # `wegweiser run` puts the name getMe gave into the settings (bot.app.with_bot_username).
+    client, pid = await invite_api(
+        settings,
+        sessions,
+        router,
+        telegram_bot_token="123456:TEST-TOKEN",
+        telegram_bot_username="KreisHelferBot",
+        web_base_url="https://wegweiser.example.org",
+    )
+    async with client:
+        made = await client.post("/api/invites", json={"participant_id": pid})
+    assert made.status_code == 201
+    token = made.json()["web_link"].removeprefix("https://wegweiser.example.org/chat?start=")
+    assert made.json()["telegram_link"] == f"https://t.me/KreisHelferBot?start={token}"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"participant_id": 1.9}',
+        b'{"participant_id": 1.0}',
+        b'{"participant_id": true}',
+        '{"participant_id": "\u0661"}'.encode(),  # ARABIC-INDIC DIGIT ONE, which int() reads
+        '{"participant_id": "١"}'.encode(),
+        b'{"participant_id": "1"}',
+        b'{"participant_id": null}',
+        b'{"participant_id": [1]}',
+        b'{"participant_id": 100000000000000000000}',
+        b'{"participant_id": 0}',
+        b'{"participant_id": NaN}',
+        b"[1]",
+        b"\xff\xfe",
+        b"[" * 1020,  # deeper than the JSON parser's recursion limit, within 1 KiB
+    ],
+)
+async def test_the_invite_api_takes_only_a_plain_integer_id(settings, sessions, router, body):
+    client, pid = await invite_api(settings, sessions, router)
+    assert pid == 1  # each refused body would have meant participant 1 before
+    async with client:
+        refused = await client.post("/api/invites", content=body)
+        assert refused.status_code == 400, refused.text
+        assert refused.json() == {"error": 'send JSON {"participant_id": N}'}
+        assert (await client.post("/api/invites", json={"participant_id": 1})).status_code == 201
+
+
+async def test_the_invite_api_refuses_a_large_body(settings, sessions, router):
+    client, pid = await invite_api(settings, sessions, router)
+    padded = b'{"participant_id": %d, "pad": "%s"}' % (pid, b"x" * 1024)
+    async with client:
+        large = await client.post("/api/invites", content=padded)
+        assert large.status_code == 413 and large.json() == {"error": "request body too large"}
+        spaced = await client.post("/api/invites", content=b'{"participant_id": 1' + b" " * 2000)
+        assert spaced.status_code == 413
 
 
 async def test_a_start_command_never_shows_the_code(web, make_participant, make_invite):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import BotCommand, Message, Update
-from telegram.error import BadRequest, TelegramError
+from telegram import Bot, BotCommand, Message, Update
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     BaseUpdateProcessor,
@@ -30,7 +30,7 @@ from bot.plumbing.pacer import Pacer
 from bot.plumbing.router import Router
 from bot.plumbing.routes import Audience
 from bot.plumbing.serial import ChatSerializer
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -89,6 +89,34 @@ def paid_pacer(settings: Settings) -> Pacer | None:
         settings.telegram_seconds_per_chat,
         settings.telegram_chat_burst,
     )
+
+
+@contextlib.contextmanager
+def refusals_as_config_errors() -> Iterator[None]:
+    """Telegram refusing the token, or not answering, as one line naming the variable."""
+    try:
+        yield
+    except InvalidToken:
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN: Telegram does not accept this token; "
+            "copy it again from @BotFather (/mybots, API Token)"
+        ) from None
+    except NetworkError as error:
+        raise ConfigError(f"TELEGRAM_API_URL: cannot reach the Bot API ({error})") from None
+
+
+async def fetch_bot_username(settings: Settings) -> str:
+    """The username of TELEGRAM_BOT_TOKEN's bot, as Telegram's getMe gives it."""
+    assert settings.telegram_bot_token, "fetch_bot_username needs TELEGRAM_BOT_TOKEN"
+    bot = Bot(
+        settings.telegram_bot_token,
+        base_url=settings.telegram_api_url.rstrip("/"),
+        request=AiohttpRequest(connections=1),
+        get_updates_request=AiohttpRequest(connections=1),
+    )
+    with refusals_as_config_errors():
+        async with bot:  # initialize() asks getMe
+            return bot.username
 
 
 def build_application(

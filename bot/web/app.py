@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 MAX_FORM_TEXT = 5000  # the router answers long texts; this only bounds what we accept
 MAX_WEBHOOK_BODY = 1_000_000  # bytes; Telegram's updates are far smaller
+MAX_INVITE_BODY = 1024  # bytes; {"participant_id": N} needs a few dozen
+MAX_ROW_ID = 2**31 - 1  # ids are PostgreSQL integers; a larger number is no participant
 
 
 def create_app(
@@ -192,10 +194,11 @@ def create_app(
                 status_code=401,
                 headers={"WWW-Authenticate": 'Basic realm="wegweiser"'},
             )
-        try:
-            body = await request.json()
-            participant_id = int(body["participant_id"])
-        except (ValueError, KeyError, TypeError):
+        body = await _limited_body(request, MAX_INVITE_BODY)
+        if body is None:
+            return JSONResponse({"error": "request body too large"}, status_code=413)
+        participant_id = _participant_id(body)
+        if participant_id is None:
             return JSONResponse({"error": 'send JSON {"participant_id": N}'}, status_code=400)
         async with sessions.begin() as session:
             participant = await session.get(Participant, participant_id)
@@ -212,10 +215,12 @@ def create_app(
                 valid_days=settings.invite_valid_days,
                 created_by_id=staff.id,
             )
+        telegram_name = settings.telegram_link_username
         return JSONResponse(
             {
                 "participant_id": participant_id,
-                "telegram_link": invite.telegram_link(settings.telegram_bot_username),
+                # None without TELEGRAM_BOT_TOKEN: the web link is the only way in then.
+                "telegram_link": invite.telegram_link(telegram_name) if telegram_name else None,
                 "web_link": invite.web_link(settings.public_web_url),
                 "expires_at": invite.expires_at.isoformat(),
             },
@@ -295,6 +300,18 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+def _participant_id(body: bytes) -> int | None:
+    """The id in {"participant_id": N}, N a plain JSON integer (not 1.9, true or "1")."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested a thousand deep
+        return None
+    value = data.get("participant_id") if isinstance(data, dict) else None
+    if type(value) is not int or not 1 <= value <= MAX_ROW_ID:  # bool is an int subclass
+        return None
+    return value
 
 
 async def _limited_body(request: Request, limit: int) -> bytes | None:
