@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import asyncpg
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
@@ -19,9 +20,12 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from storage.sqlite_driver import OneTripSqlite
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Up to 32 updates run at once. The pool hands out the connection used last, so a few stay
@@ -59,6 +63,10 @@ def make_engine(database_url: str) -> AsyncEngine:
             # With WAL, NORMAL cannot corrupt the database; a power cut may lose the last
             # commits, a crash of the process loses nothing. Commits stop waiting for fsync.
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # What is deleted is overwritten with zeros, in the pages and in freed pages, so
+            # an erased person's name or message does not linger in the file. Some builds
+            # of SQLite have it on by default (Debian's), others not.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine
@@ -115,6 +123,28 @@ def connection_lost(error: BaseException) -> bool:
             _SQLITE_TRANSIENT
         )
     return isinstance(error, _CONNECT_ERRORS) or type(error) is OSError
+
+
+def truncate_wal_after_commit(session: AsyncSession) -> None:
+    """Once this session's transaction commits, empty SQLite's write-ahead log.
+
+    The WAL keeps whole old pages, with what was just erased in them, until a checkpoint
+    writes them into the database file (where secure_delete has zeroed it) and truncates the
+    log; until then a copy of the files would keep the erased data. PostgreSQL: nothing.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        event.listen(session.sync_session, "after_commit", _truncate_wal, once=True)
+
+
+def _truncate_wal(session: Session) -> None:
+    # Runs inside the commit's greenlet, so a sync connection works; the session's own is
+    # committed already. TRUNCATE waits (busy timeout) for readers of older pages.
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    with engine.connect() as connection:
+        busy, _frames, _done = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    if busy:
+        log.warning("the SQLite WAL could not be emptied after an erasure: a reader was busy")
 
 
 def dialect_insert(session: AsyncSession) -> Callable[..., Any]:

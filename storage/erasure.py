@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import truncate_wal_after_commit
 from storage.models import (
     Appointment,
     ChannelIdentity,
@@ -29,7 +30,8 @@ async def erase_participant_data(
     session: AsyncSession, *, participant: Participant, now: datetime
 ) -> dict[str, int]:
     """Delete the person's chats, invites, appointments, enrolments, pushes and hand-over
-    requests, and blank the row; how many rows of each kind went."""
+    requests, and blank the row; how many rows of each kind went. On SQLite the commit
+    empties the write-ahead log, so the erased data is in no file any more."""
     appointment_ids = list(
         await session.scalars(
             select(Appointment.id).where(Appointment.participant_id == participant.id)
@@ -83,6 +85,7 @@ async def erase_participant_data(
     ):
         result = await session.execute(statement)
         counts[name] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    truncate_wal_after_commit(session)  # else the WAL keeps what went until a checkpoint
     participant.display_name = ""
     participant.locale = None
     participant.coach_id = None
