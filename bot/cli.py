@@ -1,4 +1,4 @@
-"""The `wegweiser` command: run, demo, db upgrade, admin create / link-chat / unlock, invite."""
+"""The `wegweiser` command: run, demo, db upgrade, backup, restore, admin, invite, report."""
 
 from __future__ import annotations
 
@@ -64,6 +64,22 @@ def _parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="migrate to the newest schema").set_defaults(
         func=_db_upgrade
     )
+
+    backup = commands.add_parser(
+        "backup", help="copy the whole database into a new file, also while it runs"
+    )
+    backup.add_argument(
+        "path", help="the new file (SQLite: a database file; PostgreSQL: pg_dump's)"
+    )
+    backup.set_defaults(func=_backup)
+    restore = commands.add_parser(
+        "restore", help="put a backup into an empty database (stop the instance first)"
+    )
+    restore.add_argument("path", help="a file made by wegweiser backup")
+    restore.add_argument(
+        "--force", action="store_true", help="replace what the database holds now"
+    )
+    restore.set_defaults(func=_restore)
 
     admin = commands.add_parser("admin", help="staff accounts")
     admin_commands = admin.add_subparsers(dest="admin_command", metavar="ACTION", required=True)
@@ -183,6 +199,35 @@ async def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     finally:
         await engine.dispose()
     print("database is up to date")
+    return 0
+
+
+async def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    import time
+
+    from storage.backup import BackupError, backup
+
+    started = time.monotonic()
+    try:
+        size = await backup(settings.database_url, Path(args.path))
+    except BackupError as error:
+        print(f"wegweiser: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"backup written to {args.path} ({size / 1e6:.1f} MB, {time.monotonic() - started:.1f} s)"
+    )
+    return 0
+
+
+async def _restore(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.backup import BackupError, restore
+
+    try:
+        await restore(settings.database_url, Path(args.path), force=args.force)
+    except BackupError as error:
+        print(f"wegweiser: {error}", file=sys.stderr)
+        return 1
+    print(f"restored {args.path}; run wegweiser db upgrade if it came from an older version")
     return 0
 
 
