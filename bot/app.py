@@ -44,15 +44,6 @@ log = logging.getLogger(__name__)
 SHUTDOWN_SECONDS = 15
 
 
-def configure_logging(level: str) -> None:
-    """Plain log lines; chatty libraries at WARNING so no message bodies reach the log."""
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("httpx", "httpcore", "apscheduler", "telegram.ext", "aiosqlite", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
 async def prepare_database(settings: Settings, *, migrate: bool = True) -> AsyncEngine:
     """Open the database, or stop with one line naming the setting and the fix.
 

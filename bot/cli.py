@@ -27,9 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         demo_db = args.command == "demo" and "DATABASE_URL" not in os.environ
         overrides = {"database_url": DEMO_DATABASE} if demo_db else {}
         settings = load_settings(**overrides)
-        from bot.app import configure_logging
+        from bot.logs import configure_logging
 
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
         return int(asyncio.run(args.func(settings, args)) or 0)
     except ConfigError as error:
         print(f"wegweiser: configuration error: {error}", file=sys.stderr)

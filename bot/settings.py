@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import time, timedelta
 from functools import cached_property
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -105,6 +105,11 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Berlin"
     invite_valid_days: int = Field(default=14, ge=1, le=90)
     log_level: str = "INFO"
+    # LOG_FORMAT=json: one JSON object per line (for a log collector); "text" otherwise.
+    log_format: Literal["text", "json"] = "text"
+    # /metrics: without a token only loopback clients that came through no proxy; with one,
+    # anyone who sends "Authorization: Bearer <token>".
+    metrics_token: str | None = Field(default=None, min_length=16)
     # A turn that lost its database connection waits this long for the database to answer
     # again, then is tried once more; after that the user is asked to send it again.
     database_outage_seconds: float = Field(default=15.0, ge=0, le=120)

@@ -75,3 +75,13 @@ async def mark_blocked(
         .values(blocked_at=now)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def blocked_chats(session: AsyncSession) -> dict[str, int]:
+    """How many chats have blocked the bot, per channel."""
+    rows = await session.execute(
+        select(ChannelIdentity.channel, func.count())
+        .where(ChannelIdentity.blocked_at.is_not(None))
+        .group_by(ChannelIdentity.channel)
+    )
+    return {channel: int(count) for channel, count in rows.all()}

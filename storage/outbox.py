@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import dialect_insert
@@ -301,3 +301,28 @@ async def prune(session: AsyncSession, *, before: datetime) -> int:
         delete(OutboxMessage).where(*old).execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def backlog(session: AsyncSession, *, now: datetime) -> list[tuple[str, str, int]]:
+    """Unfinished pushes as (template, state, rows); state "due" (pending, due now),
+    "planned" (pending, due later) or "claimed" (a dispatcher holds them)."""
+    state = case(
+        (OutboxMessage.state == "claimed", "claimed"),
+        (OutboxMessage.due_at <= now, "due"),
+        else_="planned",
+    )
+    rows = await session.execute(
+        select(OutboxMessage.template, state, func.count())
+        .where(OutboxMessage.state.in_(("pending", "claimed")))
+        .group_by(OutboxMessage.template, state)
+    )
+    return [(template, name, int(count)) for template, name, count in rows.all()]
+
+
+async def oldest_due(session: AsyncSession, *, now: datetime) -> datetime | None:
+    """When the longest-waiting due push became due (None when none waits)."""
+    return await session.scalar(
+        select(func.min(OutboxMessage.due_at)).where(
+            OutboxMessage.state == "pending", OutboxMessage.due_at <= now
+        )
+    )

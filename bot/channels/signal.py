@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.plumbing.blocked import record_blocked
 from bot.plumbing.delivery import Outcome, Status
 from bot.plumbing.messages import Incoming, Reply
+from bot.plumbing.metrics import count_send, reply_timer
 from bot.plumbing.router import Router
 from bot.plumbing.serial import ChatSerializer
 from storage.signal_menus import option, remember_options
@@ -299,6 +300,10 @@ class SignalReceiver:
         text = message.get("message")
         if not isinstance(text, str) or not text.strip():
             return
+        with reply_timer(CHANNEL):
+            await self._answer(chat_id, text)
+
+    async def _answer(self, chat_id: str, text: str) -> None:
         incoming = await self.to_incoming(chat_id, text)
         try:
             replies = await self.router.handle(incoming)
@@ -308,6 +313,7 @@ class SignalReceiver:
         options: list[str] = []
         for reply in replies:
             outcome, more = await self.sender.send_numbered(chat_id, reply, first=len(options) + 1)
+            count_send(CHANNEL, "reply", outcome.status.value)
             if outcome.status is Status.SENT:
                 options.extend(more)
             if outcome.status is Status.BLOCKED:

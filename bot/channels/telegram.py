@@ -26,6 +26,7 @@ from bot.i18n import LANGUAGES, N_, match_language, translator
 from bot.plumbing.blocked import record_blocked
 from bot.plumbing.delivery import Status
 from bot.plumbing.messages import Incoming, Reply
+from bot.plumbing.metrics import count_send, reply_timer
 from bot.plumbing.pacer import Pacer
 from bot.plumbing.router import Router
 from bot.plumbing.routes import Audience
@@ -174,8 +175,9 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         language_code=user.language_code if user else None,
         other=None if message.text is not None else "other",
     )
-    replies = await _router(context).handle(incoming)
-    await send_replies(context, chat.id, replies, pressed=None)
+    with reply_timer(CHANNEL):
+        replies = await _router(context).handle(incoming)
+        await send_replies(context, chat.id, replies, pressed=None)
 
 
 async def cb_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -190,14 +192,15 @@ async def cb_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         callback=query.data or "",
         language_code=query.from_user.language_code,
     )
-    replies = await _router(context).handle(incoming)
-    toast = next((reply.toast for reply in replies if reply.toast), None)
-    try:
-        await query.answer(toast)
-    except BadRequest:
-        log.info("callback query expired before it was answered")
-    pressed = query.message if isinstance(query.message, Message) else None
-    await send_replies(context, chat_id, replies, pressed=pressed)
+    with reply_timer(CHANNEL):
+        replies = await _router(context).handle(incoming)
+        toast = next((reply.toast for reply in replies if reply.toast), None)
+        try:
+            await query.answer(toast)
+        except BadRequest:
+            log.info("callback query expired before it was answered")
+        pressed = query.message if isinstance(query.message, Message) else None
+        await send_replies(context, chat_id, replies, pressed=pressed)
 
 
 async def send_replies(
@@ -217,6 +220,7 @@ async def send_replies(
         outcome = await sender.send(
             chat_id, reply, edit_message_id=pressed.message_id if editable and pressed else None
         )
+        count_send(CHANNEL, "reply", outcome.status.value)
         if editable:
             pressed = None  # one message is edited; further replies are new messages
         if outcome.ok:

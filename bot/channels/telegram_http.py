@@ -21,6 +21,8 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot.plumbing.metrics import TELEGRAM_429
+
 
 class AiohttpRequest(BaseRequest):
     """A `BaseRequest` on one aiohttp session with at most `connections` open connections."""
@@ -97,6 +99,8 @@ class AiohttpRequest(BaseRequest):
             async with self._session.request(
                 method, url, data=body, timeout=timeout, proxy=proxy
             ) as response:
+                if response.status == 429:
+                    TELEGRAM_429.inc()
                 return response.status, await response.read()
         except TimeoutError as error:
             raise TimedOut from error

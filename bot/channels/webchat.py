@@ -18,6 +18,7 @@ from sqlalchemy import update
 
 from bot.plumbing.delivery import Outcome, Status
 from bot.plumbing.messages import Button, Document, Incoming, Reply
+from bot.plumbing.metrics import reply_timer
 from bot.plumbing.router import Router
 from bot.plumbing.serial import ChatSerializer
 from storage import webchat as store
@@ -175,18 +176,20 @@ class WebChat:
         incoming = Incoming(CHANNEL, chat_id_for(key), text=text, language_code=language_code)
         # Never show an invite code: "/start X", "/START X", "/start@bot X", "/start\tX".
         shown = "/start …" if incoming.command == "/start" and incoming.argument else text
-        async with self._chats.turn(incoming.chat_id):
-            replies = await self.router.handle(incoming)
-            await self._record(incoming.chat_id, replies, typed=shown, pressed=None)
+        with reply_timer(CHANNEL):
+            async with self._chats.turn(incoming.chat_id):
+                replies = await self.router.handle(incoming)
+                await self._record(incoming.chat_id, replies, typed=shown, pressed=None)
 
     async def press(
         self, key: str, data: str, entry_id: int | None, language_code: str | None
     ) -> None:
         """The user pressed a button on the bot entry `entry_id`."""
         incoming = Incoming(CHANNEL, chat_id_for(key), callback=data, language_code=language_code)
-        async with self._chats.turn(incoming.chat_id):
-            replies = await self.router.handle(incoming)
-            await self._record(incoming.chat_id, replies, typed=None, pressed=entry_id)
+        with reply_timer(CHANNEL):
+            async with self._chats.turn(incoming.chat_id):
+                replies = await self.router.handle(incoming)
+                await self._record(incoming.chat_id, replies, typed=None, pressed=entry_id)
 
     async def _record(
         self, chat_id: str, replies: list[Reply], *, typed: str | None, pressed: int | None

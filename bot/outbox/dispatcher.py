@@ -31,6 +31,7 @@ from bot.outbox.render import render_outbox
 from bot.plumbing.blocked import record_blocked
 from bot.plumbing.delivery import Outcome, Sender, Status
 from bot.plumbing.messages import Reply
+from bot.plumbing.metrics import count_send
 from bot.plumbing.routes import Routes
 from bot.settings import Settings
 from storage.models import (
@@ -269,6 +270,7 @@ class Dispatcher:
         except TimeoutError:
             outcome = Outcome(Status.TRANSIENT, error="send timed out", ambiguous=True)
         status = outcome.status
+        count_send(channel, "push", status.value)
         if status is Status.SENT:
             return Result(row, "sent", ambiguous=outcome.ambiguous)
         if status is Status.RETRY_AFTER:

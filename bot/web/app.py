@@ -39,6 +39,7 @@ from bot.plumbing.voice import Voice
 from bot.settings import Settings
 from bot.web.admin import admin_app
 from bot.web.admin.auth import check_login
+from bot.web.metrics import metrics_page
 from storage.db import at_head
 from storage.models import Participant, StaffUser
 from storage.types import utcnow
@@ -253,6 +254,7 @@ def create_app(
         Route("/chat/file/{entry_id:int}", chat_file),
         Route("/healthz", health),
         Route("/readyz", ready),
+        Route("/metrics", metrics_page(settings, sessions)),
         Route("/api/invites", api_invite, methods=["POST"]),
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
         Mount("/admin", app=admin_app(settings, sessions, router.routes, logins)),

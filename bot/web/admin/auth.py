@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.features.staff.accounts import check_password, login_candidate
+from bot.plumbing.metrics import FAILED_LOGINS
 from bot.plumbing.throttle import LoginThrottle
 from storage.models import StaffUser
 from storage.staff import add_web_session, end_web_sessions, find_web_session
@@ -82,12 +83,15 @@ async def check_login(
     clears the account's count."""
     tries = await throttle.attempt(email, client)
     if tries is None:
+        FAILED_LOGINS.labels("throttled").inc()
         return LoginCheck(None, throttled=True)
     async with sessions() as session:
         candidate = await login_candidate(session, email=email)
     staff_id = await check_password(candidate, password)
     if staff_id is not None:
         await throttle.succeeded(email, client, tries)
+    else:
+        FAILED_LOGINS.labels("wrong_password").inc()
     return LoginCheck(staff_id)
 
 
