@@ -4,15 +4,20 @@ input syntax for type integer: "…"') reach a log, traceback included."""
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 
+import pytest
 from sqlalchemy import text
 
 from bot.channels.telegram import SOMETHING_WRONG
 from bot.features import FEATURES
+from bot.logs import formatter
 from bot.plumbing.messages import Reply
 from bot.plumbing.routes import Audience, Command, Feature, Routes
 from bot.plumbing.turn import Turn
+from bot.settings import ConfigError, load_settings
 from tests.helpers import printed, tr
 
 CANARY = "canary-5b1e77-Amina-Unna"
@@ -46,3 +51,35 @@ async def test_a_failing_turn_logs_no_value_the_user_typed(telegram, caplog):
     assert "cmd_fail" in printed(error)
     leaks = [r.name for r in caplog.records if CANARY in printed(r)]
     assert leaks == []
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+async def test_one_line_per_event_in_either_format_and_no_user_text(telegram, caplog, log_format):
+    caplog.set_level(logging.INFO)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter(log_format))  # what LOG_FORMAT configures
+    logging.getLogger().addHandler(handler)
+    try:
+        telegram.router.routes = Routes([*FEATURES, FAILING])
+        chat = telegram.fake.user(chat_id=7702, language_code="fr")
+        await chat.exchange(f"/fail {CANARY}")  # an error with a traceback
+        await chat.exchange(CANARY)  # a stranger's text
+        await chat.press_and_wait(f"xx:{CANARY}", force=True)  # unknown button data
+    finally:
+        logging.getLogger().removeHandler(handler)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == len(caplog.records) >= 2  # one line per event
+    assert CANARY not in stream.getvalue()
+    if log_format == "json":
+        events = [json.loads(line) for line in lines]
+        assert {"time", "level", "logger", "message"} <= set(events[0])
+        [error] = [event for event in events if event["level"] == "ERROR"]
+    else:
+        [error] = [{"traceback": line} for line in lines if " ERROR " in line]
+    assert "cmd_fail" in error["traceback"]  # where it failed, on the event's own line
+
+
+def test_an_unknown_log_format_is_one_line():
+    with pytest.raises(ConfigError, match=r"^LOG_FORMAT: "):
+        load_settings(_env_file=None, log_format="xml")
