@@ -207,6 +207,7 @@ async def serve(settings: Settings) -> None:
             host=settings.web_host,
             port=settings.web_port,
             log_level="warning",
+            log_config=None,  # its records go to our handler: one line each, LOG_FORMAT
             lifespan="off",
             access_log=False,
             proxy_headers=True,

@@ -138,11 +138,18 @@ def truncate_wal_after_commit(session: AsyncSession) -> None:
 
 def _truncate_wal(session: Session) -> None:
     # Runs inside the commit's greenlet, so a sync connection works; the session's own is
-    # committed already. TRUNCATE waits (busy timeout) for readers of older pages.
+    # committed already. TRUNCATE waits (busy timeout) for readers of older pages. The
+    # erasure is committed whatever happens here, so a failure is logged, not raised.
     bind = session.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
-    with engine.connect() as connection:
-        busy, _frames, _done = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    try:
+        with engine.connect() as connection:
+            busy, _frames, _done = connection.exec_driver_sql(
+                "PRAGMA wal_checkpoint(TRUNCATE)"
+            ).one()
+    except Exception as error:
+        log.warning("the SQLite WAL was not emptied after an erasure (%s)", type(error).__name__)
+        return
     if busy:
         log.warning("the SQLite WAL could not be emptied after an erasure: a reader was busy")
 

@@ -3,7 +3,13 @@ that blocked the bot, a reply, a wrong password; and who may scrape it."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import signal
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -15,6 +21,7 @@ from storage.outbox import enqueue
 from storage.types import utcnow
 from tests.admin_client import AdminBrowser
 from tests.conftest import Pushing, serve_app
+from tests.test_processes import _free_port
 
 PASSWORD = "correct horse battery staple"
 TOKEN = "metrics-token-0123456789"
@@ -145,3 +152,45 @@ async def test_metrics_are_for_loopback_or_a_token(settings, sessions, router):
         assert wrong.status_code == 401
         samples = await _scrape(url, Authorization=f"Bearer {TOKEN}")
         assert _value(samples, "wegweiser_database_up") == 1
+
+
+async def test_a_running_wegweiser_logs_json_lines_and_serves_metrics(tmp_path):
+    port = _free_port()
+    environment = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'run.db'}",
+        "WEB_PORT": str(port),
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "INFO",
+    }
+    environment.pop("TELEGRAM_BOT_TOKEN", None)
+    log = tmp_path / "stderr.log"
+    with log.open("wb") as errors:  # a file: a full pipe could stall the process
+        process = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "tests.clocked", utcnow().isoformat(), "bot", "run"),
+            cwd=Path(__file__).parents[1],
+            env=environment,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=errors,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient() as client, asyncio.timeout(60):
+            while True:
+                try:
+                    if (await client.get(f"{url}/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+        samples = await _scrape(url)
+        assert _value(samples, "wegweiser_database_up") == 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 30)
+    lines = log.read_text().splitlines()
+    assert lines, "the process logged nothing"
+    events = [json.loads(line) for line in lines]  # every line is one JSON event
+    messages = [event["message"] for event in events]
+    assert f"web server on http://127.0.0.1:{port}" in messages
+    assert "TELEGRAM_BOT_TOKEN is not set: serving the web chat only" in messages
+    assert process.returncode == 0
