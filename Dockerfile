@@ -26,7 +26,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PATH=/opt/wegweiser/bin:$PATH \
 # Code and catalogs belong to root and are read-only for the app user; it may write /data
 # only (the SQLite file, when DATABASE_URL is not PostgreSQL).
 COPY --from=build /opt/wegweiser /opt/wegweiser
-RUN useradd --system --uid 10001 --home-dir /data --no-create-home wegweiser \
+RUN useradd --uid 10001 --home-dir /data --no-create-home --shell /usr/sbin/nologin wegweiser \
     && mkdir /data && chown wegweiser /data \
     && chmod -R go-w /opt/wegweiser
 USER wegweiser
