@@ -173,6 +173,17 @@ def test_every_command_named_exists(path):
             assert sub in commands[command], f"{path.name}: `wegweiser {command} {sub}`"
 
 
+def test_the_command_menu_named_is_the_one_the_bot_publishes():
+    from bot.channels.telegram import PUBLISHED
+    from bot.features import FEATURES
+    from bot.plumbing.routes import Routes
+
+    published = {c.name for c in Routes(FEATURES).listed_commands(PUBLISHED)}
+    section = _text(ROOT / "docs" / "botfather.md").split("## 3.")[1].split("## 4.")[0]
+    named = set(re.findall(r"`/(\w+)`", section)) - {"setcommands"}  # BotFather's own
+    assert len(named) >= 5 and named <= published, named - published
+
+
 @pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
 def test_links_between_documents_lead_somewhere(path):
     for target in re.findall(r"\]\(([\w.-]+\.md)\)", _text(path)):
