@@ -20,7 +20,7 @@ _LTR_PIECE = re.compile(r"(?<![\w/])/[A-Za-z][A-Za-z_]*|https?://\S+")
 
 
 def first_strong(line: str) -> str | None:
-    """"ltr" or "rtl" after the first strong letter outside isolates, or None."""
+    """The direction ("ltr", "rtl") of the first strong letter outside isolates, or None."""
     depth = 0
     for char in line:
         if char in _ISOLATE_OPEN:
@@ -51,6 +51,4 @@ def isolated_pieces(line: str) -> Markup:
 def paragraphs(text: str, rtl: bool) -> list[tuple[str, Markup]]:
     """Each line of `text` with its direction, ready for <p dir=...>."""
     fallback = "rtl" if rtl else "ltr"
-    return [
-        (first_strong(line) or fallback, isolated_pieces(line)) for line in text.split("\n")
-    ]
+    return [(first_strong(line) or fallback, isolated_pieces(line)) for line in text.split("\n")]
