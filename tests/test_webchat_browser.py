@@ -145,3 +145,98 @@ async def test_after_a_press_the_changed_message_and_its_notice_are_in_view(
             assert await page.evaluate("() => document.body.scrollHeight") > 2 * 844
         finally:
             await browser.close()
+
+
+LATIN_ONLY = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig>
+  <dir>{fonts}</dir>
+  <cachedir>{cache}</cachedir>
+</fontconfig>
+"""
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+FAMILIES = {  # the faces of templates/chat.html
+    "Wegweiser Emoji": "emoji.woff2",
+    "Wegweiser Symbols": "symbols.woff2",
+    "Wegweiser Arabic": "arabic.woff2",
+    "Wegweiser Ethiopic": "ethiopic.woff2",
+}
+
+
+@pytest.mark.skipif(not DEJAVU.is_dir(), reason="needs Debian's fonts-dejavu-core as the one font")
+@pytest.mark.parametrize("code", ["ti", "ar", "ps", "ckb"])
+async def test_no_empty_boxes_on_a_phone_with_a_latin_font_only(
+    code, tmp_path, server, make_participant, make_invite
+):
+    """Chromium sees one font, DejaVu Sans (as a cheap phone has only its Latin system
+    font): every character of the buttons and messages, in the consent, the menu and the
+    language menu, is drawn by a face the page loaded or by that font, never as a box."""
+    pytest.importorskip("fontTools", reason="pip install fonttools brotli (the test extra)")
+    from playwright.async_api import async_playwright
+
+    from bot.web.subset_fonts import FACES, INVISIBLE, OUT, cmap, in_ranges
+
+    config = tmp_path / "fonts.conf"
+    config.write_text(LATIN_ONLY.format(fonts=DEJAVU, cache=tmp_path / "cache"))
+    system = cmap(DEJAVU / "DejaVuSans.ttf")
+    participant = await make_participant(display_name="Amina")
+    invite = await make_invite(participant)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, env={"FONTCONFIG_FILE": str(config)}
+        )
+        try:
+            page = await browser.new_page(viewport={"width": 390, "height": 844})
+            await page.goto(f"{server}/chat?start={invite.token}")
+            await page.locator(".connect button").click()
+            await page.locator(f"button[value='lang:{code}']").click()
+            await page.locator(f"button[value='pv:ok:{code}']").wait_for()
+            consent = await page.locator(".msg").last.inner_text()
+            await page.locator(f"button[value='pv:ok:{code}']").click()
+            await page.locator("button[value='mn:lang']").last.click()
+            await page.locator("button[value='lang:ti']").last.wait_for()
+            await page.evaluate("() => document.fonts.ready")
+            shown = consent + await page.locator("main").inner_text()
+            shown += "".join(await page.locator("button").all_inner_texts())
+            loaded = await page.evaluate(
+                "() => Array.from(document.fonts).filter(f => f.status === 'loaded')"
+                ".map(f => f.family.replaceAll('\"', ''))"
+            )
+            drawn = {family: cmap(OUT / FAMILIES[family]) for family in loaded}
+            boxes = []
+            for char in sorted(set(shown)):
+                if char.isspace() or ord(char) in INVISIBLE:
+                    continue
+                faces = [
+                    family
+                    for family, codes in drawn.items()
+                    if in_ranges(char, FACES[FAMILIES[family]][1]) and ord(char) in codes
+                ]
+                if not faces and ord(char) not in system:
+                    boxes.append(f"{char} U+{ord(char):04X}")
+            assert boxes == []
+            assert {"Wegweiser Emoji", "Wegweiser Symbols"} <= set(loaded)
+            assert ("Wegweiser Ethiopic" if code == "ti" else "Wegweiser Arabic") in loaded
+            # What Chromium itself says it drew the buttons with: our faces and DejaVu only.
+            cdp = await page.context.new_cdp_session(page)
+            await cdp.send("DOM.enable")
+            await cdp.send("CSS.enable")
+            document = await cdp.send("DOM.getDocument", {"depth": -1})
+            found = await cdp.send(
+                "DOM.querySelectorAll",
+                {"nodeId": document["root"]["nodeId"], "selector": "button"},
+            )
+            system_used: set[str] = set()
+            web_used: set[str] = set()
+            for node in found["nodeIds"]:
+                fonts = await cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})
+                for font in fonts["fonts"]:
+                    (web_used if font["isCustomFont"] else system_used).add(font["familyName"])
+            assert all(family.startswith("DejaVu") for family in system_used), system_used
+            assert "Noto Color Emoji" in web_used  # the shipped faces name their Noto source
+            script = "Noto Sans Ethiopic" if code == "ti" else "Noto Sans Arabic"
+            assert script in web_used, web_used
+            ARTIFACTS.mkdir(exist_ok=True)
+            await page.screenshot(path=str(ARTIFACTS / f"webchat-latin-only-{code}.png"))
+        finally:
+            await browser.close()
