@@ -48,7 +48,30 @@ def isolated_pieces(line: str) -> Markup:
     return Markup("").join(parts)
 
 
+def isolated_whole(line: str) -> str | None:
+    """The direction of a line that is one isolated piece (a coach's text or a German line
+    isolated in the text itself, perhaps over several lines): its inside's, or None."""
+    body = line.strip()
+    if not body or body[0] not in _ISOLATE_OPEN:
+        return None
+    inner = body[1:]
+    depth = 1
+    for at, char in enumerate(inner):
+        depth += char in _ISOLATE_OPEN
+        depth -= char == _ISOLATE_CLOSE
+        if depth == 0 and inner[at + 1 :].strip():
+            return None  # the piece ends before the line does
+    if body[0] == "\u2066":
+        return "ltr"
+    if body[0] == "\u2067":
+        return "rtl"
+    return first_strong(inner.rstrip(_ISOLATE_CLOSE))
+
+
 def paragraphs(text: str, rtl: bool) -> list[tuple[str, Markup]]:
     """Each line of `text` with its direction, ready for <p dir=...>."""
     fallback = "rtl" if rtl else "ltr"
-    return [(first_strong(line) or fallback, isolated_pieces(line)) for line in text.split("\n")]
+    return [
+        (first_strong(line) or isolated_whole(line) or fallback, isolated_pieces(line))
+        for line in text.split("\n")
+    ]
