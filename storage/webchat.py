@@ -8,12 +8,18 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import dialect_insert
 from storage.models import WebChatEntry, WebChatKey
 
 
 async def add_key(session: AsyncSession, *, chat_id: str, now: datetime) -> None:
-    """Remember a key this deployment handed out."""
-    session.add(WebChatKey(chat_id=chat_id, created_at=now, last_seen_at=now))
+    """Remember a key in use (first posted now, or renewed), or that it was seen again."""
+    insert = dialect_insert(session)
+    await session.execute(
+        insert(WebChatKey)
+        .values(chat_id=chat_id, created_at=now, last_seen_at=now)
+        .on_conflict_do_update(index_elements=[WebChatKey.chat_id], set_={"last_seen_at": now})
+    )
 
 
 async def key_known(session: AsyncSession, *, chat_id: str) -> bool:

@@ -71,3 +71,15 @@ NO_CHROMIUM = (
     not Path(CHROMIUM).exists(),
     "Debian's chromium is not installed (apt-get install chromium); .ci/run installs it",
 )
+
+
+async def join_web_chat(page: Any, url: str, token: str, code: str) -> None:
+    """In a Playwright page: open an invite link in the web chat, connect, choose the
+    language `code` and agree to the privacy notice; the main menu is shown then."""
+    await page.goto(f"{url}/chat?start={token}")
+    await page.locator(".connect button").click()
+    await page.locator(f"button[value='lang:{code}']").click()
+    agree = page.locator(f"button[value='pv:ok:{code}']")
+    await agree.wait_for()
+    await agree.click()
+    await page.locator("button[value='mn:ap']").last.wait_for()

@@ -58,6 +58,8 @@ async def test_the_menu_and_an_entry_in_the_participants_language(
     assert "📞 " in kim["text"] and "+49 2303 27-0" in kim["text"]
     assert "mn:msg" in data_of(kim)  # ask a person: write to the coach
     assert tr(code, "🙋 Ask a person") in labels(kim)
+    # "Back" points the way back: to the right in right-to-left text.
+    assert labels(kim)[-1].startswith("➡️" if code == "ar" else "⬅️"), labels(kim)[-1]
 
 
 async def test_outdated_or_missing_translations_show_german_with_a_note(

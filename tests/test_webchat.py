@@ -47,6 +47,11 @@ async def web(settings, sessions, router):
         yield client
 
 
+def shown(page: httpx.Response) -> str:
+    """The page's HTML without the <bdi> that keeps commands and links left-to-right."""
+    return re.sub(r"</?bdi[^>]*>", "", page.text)
+
+
 def bot_entries(html: str) -> list[str]:
     """Ids of the bot messages on the page."""
     return re.findall(r'data-entry="(\d+)"', html)
@@ -127,7 +132,7 @@ async def test_bad_input_in_the_web_chat(web, sessions, make_participant, make_i
     assert tr("uk", STALE_BUTTON) in page.text
     # A participant's button from a chat that is not connected: how to connect.
     page = await web.post("/chat", data={"cb": "ap:c:①"}, headers=uk)
-    assert tr("uk", NOT_CONNECTED) in page.text
+    assert tr("uk", NOT_CONNECTED) in shown(page)
     missing = await web.get("/chat/file/999")
     assert missing.status_code == 404
     async with sessions() as session:
@@ -271,7 +276,7 @@ async def test_a_start_command_never_shows_the_code(web, make_participant, make_
     ):
         page = await web.post("/chat", data={"text": typed})
         code = typed.split()[-1]
-        assert code not in page.text and "/start …" in page.text
+        assert code not in page.text and "/start …" in shown(page)
 
 
 async def test_pages_carry_security_headers_and_the_bots_length_limit(web):
@@ -421,3 +426,103 @@ async def test_delete_in_the_web_chat_forgets_the_transcript(
 
         texts = (await session.scalars(select(WebChatEntry.text))).all()
     assert all("Samira" not in text for text in texts)
+
+
+async def test_page_views_store_no_key_the_first_post_does(web, sessions):
+    """Link previews and crawlers open /chat too: a GET or HEAD writes nothing; the key is
+    stored when the browser first posts."""
+    from sqlalchemy import func
+
+    from storage.models import WebChatKey
+
+    async def keys() -> int:
+        async with sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(WebChatKey)) or 0)
+
+    for _ in range(100):
+        async with ChatClient(transport=web._transport, base_url="http://testserver") as fresh:
+            page = await fresh.get("/chat")
+            assert page.status_code == 200 and fresh.cookies.get("ww_chat")
+    for _ in range(20):
+        async with ChatClient(transport=web._transport, base_url="http://testserver") as fresh:
+            assert (await fresh.head("/chat")).status_code == 200
+    assert await keys() == 0
+    await web.get("/chat")
+    page = await web.post("/chat", data={"text": "/help"})
+    assert "/help" in page.text
+    assert await keys() == 1
+    await web.post("/chat", data={"text": "/help"})
+    assert await keys() == 1
+
+
+@pytest.mark.parametrize("entry", ["²", "١", "1" * 30, "0", "-1", "12a", " 7", "2147483648"])
+async def test_a_malformed_entry_number_is_refused_and_changes_nothing(
+    web, sessions, make_participant, make_invite, make_appointment, entry
+):
+    participant = await make_participant(accepted=True, locale="de")
+    invite = await make_invite(participant)
+    appointment = await make_appointment(participant)
+    await web.post("/chat", data={"start": invite.token})
+    page = await web.post("/chat", data={"text": "/appointments"})
+    before = bot_entries(page.text)
+    refused = await web.post("/chat", data={"cb": f"ap:c:{appointment.id}", "entry": entry})
+    assert refused.status_code == 400
+    # The page is intact: the whole conversation, its forms and the input line.
+    assert bot_entries(refused.text) == before and 'name="text"' in refused.text
+    assert f'value="ap:c:{appointment.id}"' in refused.text
+    async with sessions() as session:
+        stored = await session.get(Appointment, appointment.id)
+    assert stored is not None and stored.response is None
+
+
+@pytest.mark.parametrize("entry_id", ["9" * 20, "2147483648", "0", "²"])
+async def test_a_malformed_file_number_is_not_found(web, entry_id):
+    await web.post("/chat", data={"text": "/help"})
+    missing = await web.get(f"/chat/file/{entry_id}")
+    assert missing.status_code == 404
+
+
+async def test_control_characters_in_a_post_are_dropped(web, sessions):
+    """PostgreSQL stores no NUL: a typed NUL (only a forged form can hold one) is dropped."""
+    from storage.models import WebChatEntry
+
+    page = await web.post("/chat", data={"text": "/he\x00lp\x07"})
+    assert page.status_code == 200
+    page = await web.post("/chat", data={"cb": "\x00ap:c:1", "start": "\x00"})
+    assert page.status_code == 200
+    async with sessions() as session:
+        texts = (await session.scalars(select(WebChatEntry.text))).all()
+    assert "/help" in texts and all("\x00" not in text for text in texts)
+
+
+async def test_an_open_page_hears_of_a_push(web, monkeypatch):
+    """/chat/wait answers when the stored transcript changed since the page's version, and
+    with 204 when nothing happened for WAIT_SECONDS."""
+    import asyncio
+
+    import bot.web.app as web_app
+    from bot.plumbing.messages import Reply
+
+    monkeypatch.setattr(web_app, "WAIT_SECONDS", 0.3)
+    monkeypatch.setattr(web_app, "WAIT_STEP", 0.05)
+    page = await web.post("/chat", data={"text": "/help"})
+    version = re.search(r'data-version="(\w+)"', page.text)
+    assert version is not None
+    quiet = await web.get(f"/chat/wait?v={version.group(1)}")
+    assert quiet.status_code == 204
+    monkeypatch.setattr(web_app, "WAIT_SECONDS", 5.0)
+    chat = web._transport.app.state.webchat
+    key = web.cookies.get("ww_chat")
+    waiting = asyncio.create_task(web.get(f"/chat/wait?v={version.group(1)}"))
+    await asyncio.sleep(0.2)
+    assert not waiting.done()
+    from bot.channels.webchat import chat_id_for
+
+    await chat.push(chat_id_for(key), Reply(text="Erinnerung: 10:30 Uhr", lang="de"))
+    news = await asyncio.wait_for(waiting, 3)
+    assert news.status_code == 200
+    assert "Erinnerung: 10:30 Uhr" in news.json()["html"]
+    assert news.json()["version"] != version.group(1)
+    async with ChatClient(transport=web._transport, base_url="http://testserver") as stranger:
+        planted = {"cookie": "ww_chat=" + "x" * 30}
+        assert (await stranger.get("/chat/wait", headers=planted)).status_code == 400

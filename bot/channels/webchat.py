@@ -1,15 +1,19 @@
 """Web chat adapter: the same flows in a browser page, one transcript per browser.
 
-The browser holds a random chat key in a cookie; storage sees only its SHA-256. The keys
-handed out and each chat's transcript are stored (bounded per chat, pruned after
-WEBCHAT_RETENTION_DAYS), so a chat survives a restart and works with several processes.
-Nothing of the conversation is written to a log.
+The browser holds a random chat key in a cookie, signed with a secret of this deployment, so
+every process knows a key it made without storing one per page view (a link preview or a
+crawler opening /chat writes nothing). Storage sees only the key's SHA-256: a key is stored
+when its browser first posts, and each chat's transcript is stored (bounded per chat, pruned
+after WEBCHAT_RETENTION_DAYS), so a chat survives a restart, works with several processes, and
+an open page sees pushes by watching its stored transcript. Nothing of the conversation is
+written to a log.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -24,6 +28,7 @@ from bot.plumbing.serial import ChatSerializer
 from storage import webchat as store
 from storage.identities import find_identity
 from storage.models import ChannelIdentity, WebChatEntry
+from storage.secrets import stored_secret
 from storage.types import utcnow
 
 COOKIE = "ww_chat"
@@ -58,6 +63,11 @@ class Transcript:
         """Direction of the latest bot reply."""
         replies = [e.reply for e in self.entries if e.reply is not None]
         return replies[-1].rtl if replies else False
+
+    @property
+    def version(self) -> str:
+        """Changes whenever an entry is added, edited or removed: an open page compares it."""
+        return hashlib.sha256(repr(self.entries).encode()).hexdigest()[:20]
 
 
 def _stored(reply: Reply) -> dict[str, Any]:
@@ -103,8 +113,13 @@ def _entry(row: WebChatEntry) -> Entry:
 
 
 def new_chat_key() -> str:
-    """A fresh 128-bit chat key for a browser cookie."""
+    """A fresh 128-bit chat key for a browser cookie (unsigned, as keys were before)."""
     return secrets.token_urlsafe(16)
+
+
+def _signature(secret: bytes, token: str) -> str:
+    digest = hmac.new(secret, f"webchat:{token}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:22]
 
 
 def form_token(key: str) -> str:
@@ -126,22 +141,41 @@ class WebChat:
         self.sessions = router.sessions
         # Two posts of one browser (a double click, a retry) are handled in order.
         self._chats = ChatSerializer()
+        self._signing: bytes | None = None
 
-    async def issue(self) -> str:
-        """A new chat key made here, for a browser's cookie."""
-        key = new_chat_key()
-        async with self.sessions.begin() as session:
-            await store.add_key(session, chat_id=chat_id_for(key), now=utcnow())
-        return key
+    async def _secret(self) -> bytes:
+        """This deployment's key-signing secret, the same in every process."""
+        if self._signing is None:
+            async with self.sessions.begin() as session:
+                made = await stored_secret(
+                    session, name="webchat-key", make=lambda: secrets.token_hex(32)
+                )
+            self._signing = made.encode()
+        return self._signing
+
+    async def new_key(self) -> str:
+        """A new chat key for a browser's cookie, signed and stored nowhere yet."""
+        token = new_chat_key()
+        return f"{token}.{_signature(await self._secret(), token)}"
 
     async def accepts(self, key: str) -> bool:
-        """True for a key this deployment issued, or one whose chat is bound."""
+        """True for a key this deployment made (signed), or an older stored or bound one."""
+        token, dot, signature = key.partition(".")
+        if dot:
+            expected = _signature(await self._secret(), token)
+            return hmac.compare_digest(signature.encode(), expected.encode())
         async with self.sessions() as session:
             chat_id = chat_id_for(key)
             if await store.key_known(session, chat_id=chat_id):
                 return True
             found = await find_identity(session, channel=CHANNEL, external_id=chat_id)
             return found is not None
+
+    async def posted(self, key: str) -> None:
+        """The browser posted with this key: from now on it is stored (its first post issues
+        it; a page view alone writes nothing)."""
+        async with self.sessions.begin() as session:
+            await store.add_key(session, chat_id=chat_id_for(key), now=utcnow())
 
     async def is_bound(self, key: str) -> bool:
         """Whether this browser's chat is connected to a participant or staff user."""
@@ -152,7 +186,7 @@ class WebChat:
     async def rotate(self, key: str) -> str:
         """A new key for a chat that was just bound: a key planted before the binding (by
         someone who wants to read along) no longer reaches the bound chat."""
-        new = new_chat_key()
+        new = await self.new_key()
         old_id, new_id = chat_id_for(key), chat_id_for(new)
         async with self.sessions.begin() as session:
             await session.execute(
@@ -183,19 +217,23 @@ class WebChat:
 
     async def press(
         self, key: str, data: str, entry_id: int | None, language_code: str | None
-    ) -> None:
-        """The user pressed a button on the bot entry `entry_id`."""
+    ) -> int | None:
+        """The user pressed a button on the bot entry `entry_id`; the id of that entry when
+        the answer only changed it (the page shows it there, with its short notice)."""
         incoming = Incoming(CHANNEL, chat_id_for(key), callback=data, language_code=language_code)
         with reply_timer(CHANNEL):
             async with self._chats.turn(incoming.chat_id):
                 replies = await self.router.handle(incoming)
-                await self._record(incoming.chat_id, replies, typed=None, pressed=entry_id)
+                return await self._record(incoming.chat_id, replies, typed=None, pressed=entry_id)
 
     async def _record(
         self, chat_id: str, replies: list[Reply], *, typed: str | None, pressed: int | None
-    ) -> None:
+    ) -> int | None:
         """Store what the user did and what the bot answered; an edit replaces the pressed
-        entry, and an erasure ("forget") leaves only the last answer."""
+        entry, and an erasure ("forget") leaves only the last answer. The edited entry's id
+        when nothing was added."""
+        edited: int | None = None
+        added = False
         async with self.sessions.begin() as session:
             if any(reply.forget for reply in replies):
                 await store.clear(session, chat_id=chat_id)
@@ -210,19 +248,22 @@ class WebChat:
             for reply in replies:
                 if reply.edit and target is not None:
                     target.text, target.reply = reply.text, _stored(reply)
-                    target = None
+                    edited, target = target.id, None
                     continue
+                added = True
                 await store.add_entry(
                     session, chat_id=chat_id, sender="bot", text=reply.text, reply=_stored(reply)
                 )
             await store.trim(session, chat_id=chat_id, keep=MAX_ENTRIES)
+        return None if added else edited
 
     async def answer_only(self, key: str, typed: str, reply: Reply) -> None:
         """Record what the user typed and an answer made without the router (a refusal)."""
         await self._record(chat_id_for(key), [reply], typed=typed, pressed=None)
 
     async def push(self, chat_id: str, reply: Reply) -> None:
-        """A push (reminder, notice) for a browser chat, shown when the page is next opened."""
+        """A push (reminder, notice) for a browser chat: an open page shows it within a few
+        seconds (it watches the stored transcript), a closed one when next opened."""
         await self._record(chat_id, [replace(reply, edit=False)], typed=None, pressed=None)
 
     async def document(self, key: str, entry_id: int) -> Reply | None:

@@ -39,6 +39,7 @@ from bot.plumbing.voice import Voice
 from bot.settings import Settings
 from bot.web.admin import admin_app
 from bot.web.admin.auth import check_login
+from bot.web.chat_lines import paragraphs
 from bot.web.metrics import metrics_page
 from storage.db import at_head
 from storage.models import Participant, StaffUser
@@ -47,10 +48,14 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.filters["paragraphs"] = paragraphs
 MAX_FORM_TEXT = 5000  # the router answers long texts; this only bounds what we accept
 MAX_WEBHOOK_BODY = 1_000_000  # bytes; Telegram's updates are far smaller
 MAX_INVITE_BODY = 1024  # bytes; {"participant_id": N} needs a few dozen
 MAX_ROW_ID = 2**31 - 1  # ids are PostgreSQL integers; a larger number is no participant
+WAIT_SECONDS = 20.0  # how long an open chat page's request waits for news
+WAIT_STEP = 1.0  # how often it looks at the stored transcript meanwhile
+_CONTROL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 127])  # keeps \t \n \r
 
 
 def create_app(
@@ -67,12 +72,13 @@ def create_app(
     slow_codes = SlowLane(throttle)
 
     async def chat_key(request: Request) -> tuple[str, bool]:
-        """The browser's chat key, if this server made it; else a new one (never a planted
-        cookie)."""
+        """The browser's chat key, if this deployment made it; else a new one (never a
+        planted cookie). A new key is only signed here: it is stored when the browser first
+        posts, so a page view writes nothing."""
         key = request.cookies.get(COOKIE)
         if key and 16 <= len(key) <= 64 and await chat.accepts(key):
             return key, False
-        return await chat.issue(), True
+        return await chat.new_key(), True
 
     def with_cookie(response: Response, key: str, fresh: bool) -> Response:
         if fresh:
@@ -90,8 +96,9 @@ def create_app(
         header = request.headers.get("accept-language", "")
         return header.split(",")[0].split(";")[0].strip() or None
 
-    async def chat_page(request: Request) -> Response:
-        key, fresh = await chat_key(request)
+    async def render_page(
+        request: Request, key: str, fresh: bool, *, status_code: int = 200
+    ) -> Response:
         # Opening an invite link only shows a button: link previews and mail scanners open
         # links too, and a GET that redeemed would burn the invite before the person came.
         token = request.query_params.get("start")
@@ -108,8 +115,44 @@ def create_app(
             "rtl": t.rtl,
             "csrf": form_token(key),
         }
-        response = templates.TemplateResponse(request, "chat.html", context)
+        response = templates.TemplateResponse(
+            request, "chat.html", context, status_code=status_code
+        )
         return with_cookie(response, key, fresh)
+
+    async def chat_page(request: Request) -> Response:
+        key, fresh = await chat_key(request)
+        return await render_page(request, key, fresh)
+
+    async def chat_wait(request: Request) -> Response:
+        """Long polling for an open page: answers as soon as the stored transcript differs
+        from the page's version (a push, or an answer made by another process), else 204
+        after WAIT_SECONDS. The page asks again at once; without JavaScript a reload shows
+        the same."""
+        key = request.cookies.get(COOKIE)
+        if not key or not 16 <= len(key) <= 64 or not await chat.accepts(key):
+            return PlainTextResponse("No chat", status_code=400)
+        shown = request.query_params.get("v", "")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WAIT_SECONDS
+        async with asyncio.timeout(WAIT_SECONDS + 10):  # a stuck query ends the wait too
+            while True:
+                transcript = await chat.transcript(key)
+                if transcript.version != shown:
+                    html = templates.get_template("chat_entries.html").render(
+                        transcript=transcript, csrf=form_token(key), start=None
+                    )
+                    return JSONResponse(
+                        {
+                            "version": transcript.version,
+                            "html": html,
+                            "lang": transcript.lang.replace("_", "-"),
+                            "rtl": transcript.rtl,
+                        }
+                    )
+                if loop.time() >= deadline or await request.is_disconnected():
+                    return Response(status_code=204)
+                await asyncio.sleep(WAIT_STEP)
 
     async def chat_post(request: Request) -> Response:
         key, fresh = await chat_key(request)
@@ -121,14 +164,19 @@ def create_app(
             # is done; the chat page opens again with a fresh form.
             return with_cookie(RedirectResponse("/chat#end", status_code=303), key, fresh)
         client = request.client.host if request.client else "unknown"
-        data = form.get("cb")
-        typed = form.get("text")
-        start = form.get("start")
-        if isinstance(typed, str):  # "/start CODE" typed in the box is an invite too
+        data, typed, start = (_form_text(form.get(name)) for name in ("cb", "text", "start"))
+        entry = form.get("entry")
+        entry_id = _row_id(entry) if entry is not None else None
+        if data and entry is not None and entry_id is None:
+            # A forged or broken entry number: refused before anything is done.
+            return await render_page(request, key, fresh, status_code=400)
+        await chat.posted(key)
+        anchor = "end"
+        if typed is not None:  # "/start CODE" typed in the box is an invite too
             typed_command = Incoming("web", "", text=typed.strip())
             if typed_command.command == "/start" and typed_command.argument:
                 start, typed = typed_command.argument, None
-        if isinstance(start, str) and start:
+        if start:
             # An invite: redeem it now that the person is here, then give the browser a new
             # key, so a key planted before the binding cannot read the bound chat. Wrong codes
             # are counted per client address too (a new cookie does not reset the count); past
@@ -146,17 +194,18 @@ def create_app(
                     key, fresh = await chat.rotate(key), True
                 elif not was_bound:
                     await codes_by_address.failed(client)
-        elif isinstance(data, str) and data:
-            entry = form.get("entry")
-            entry_id = int(entry) if isinstance(entry, str) and entry.isdigit() else None
-            await chat.press(key, data[:200], entry_id, language)
-        elif isinstance(typed, str) and typed.strip():
+        elif data:
+            edited = await chat.press(key, data[:200], entry_id, language)
+            if edited is not None:
+                anchor = f"m{edited}"  # the changed message and its notice, not the bottom
+        elif typed is not None and typed.strip():
             await chat.send_text(key, typed.strip()[:MAX_FORM_TEXT], language)
-        return with_cookie(RedirectResponse("/chat#end", status_code=303), key, fresh)
+        return with_cookie(RedirectResponse(f"/chat#{anchor}", status_code=303), key, fresh)
 
     async def chat_file(request: Request) -> Response:
         key, _ = await chat_key(request)
-        reply = await chat.document(key, int(request.path_params["entry_id"]))
+        entry_id = _row_id(request.path_params["entry_id"])
+        reply = await chat.document(key, entry_id) if entry_id is not None else None
         if reply is None or reply.document is None:
             return PlainTextResponse("Not found", status_code=404)
         document = reply.document
@@ -251,7 +300,8 @@ def create_app(
         Route("/", lambda _r: RedirectResponse("/chat")),
         Route("/chat", chat_page, methods=["GET"]),
         Route("/chat", chat_post, methods=["POST"]),
-        Route("/chat/file/{entry_id:int}", chat_file),
+        Route("/chat/wait", chat_wait, methods=["GET"]),
+        Route("/chat/file/{entry_id}", chat_file),
         Route("/healthz", health),
         Route("/readyz", ready),
         Route("/metrics", metrics_page(settings, sessions)),
@@ -302,6 +352,22 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+def _row_id(value: object) -> int | None:
+    """A database id from a form or a path: ASCII digits within PostgreSQL's integer, or
+    None ("²" and "١" are digits to isdigit(), and 30 digits overflow the column)."""
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit():
+        return None
+    if len(value) > 10:
+        return None
+    number = int(value)
+    return number if 1 <= number <= MAX_ROW_ID else None
+
+
+def _form_text(value: object) -> str | None:
+    """A form field as text without control characters (PostgreSQL stores no NUL)."""
+    return value.translate(_CONTROL) if isinstance(value, str) else None
 
 
 def _participant_id(body: bytes) -> int | None:

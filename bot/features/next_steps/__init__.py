@@ -246,7 +246,9 @@ def render_node(
     if node.ask_person:
         buttons.append([Button(voice.label("🙋 Ask a person"), "mn:msg")])
     back = f"ns:{node.parent_id}" if node.parent_id else "mn:ns"
-    buttons.append([Button(voice.label("⬅️ Back"), back)])
+    # The arrow points the way back: to the right in right-to-left text.
+    label = voice.label("⬅️ Back")
+    buttons.append([Button(label.replace("⬅", "➡") if voice.rtl else label, back)])
     return voice.reply("\n".join(lines), buttons, edit=True)
 
 
