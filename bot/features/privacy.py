@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import BY_CODE, N_
 from bot.plumbing import menu
 from bot.plumbing.errors import UserError
+from bot.plumbing.formatting import long_date
 from bot.plumbing.messages import Button, Reply
 from bot.plumbing.routes import ButtonRoute, Command, Feature, MenuEntry
 from bot.plumbing.turn import Turn
@@ -77,11 +77,9 @@ async def erase_participant(
 def render_privacy(voice: Voice, participant: Participant, chats: int) -> Reply:
     """Exactly what is stored about the participant, in their language."""
     accepted = participant.privacy_accepted_at
-    accepted_on = (
-        format_date(accepted.astimezone(voice.tz), format="long", locale=voice.locale)
-        if accepted
-        else "–"
-    )
+    # The date as every other message writes it (Syrian month names and the numeric date in
+    # Arabic, the Sorani order...).
+    accepted_on = long_date(voice, accepted.astimezone(voice.tz).date()) if accepted else "–"
     coach = participant.coach.display_name if participant.coach else "–"
     language = BY_CODE[participant.locale].native_name if participant.locale else "–"
     # TRANSLATORS: the list of stored data. Keep the placeholders in curly brackets.

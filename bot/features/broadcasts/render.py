@@ -41,9 +41,9 @@ def render_content(voice: Voice, broadcast: Broadcast) -> str:
     if broadcast.versions:
         for code in (voice.code, *FALLBACK_CHAIN):
             if broadcast.versions.get(code):
-                return broadcast.versions[code]
-        return next(iter(broadcast.versions.values()))
-    return broadcast.text or ""
+                return voice.free_text(broadcast.versions[code])
+        return voice.free_text(next(iter(broadcast.versions.values())))
+    return voice.free_text(broadcast.text or "")
 
 
 async def broadcast_message(
