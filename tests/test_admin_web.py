@@ -449,7 +449,8 @@ async def test_invite_letter_in_two_languages_and_a_new_one_revokes_the_old(
     # No Telegram token here: only the web chat's code, no Telegram steps, no Signal line.
     assert html.count('src="data:image/svg+xml') == 1
     assert "t.me/" not in html and tr("ar", "2. Telegram opens. Press “Start”.") not in html
-    assert tr("ar", "Scan the code with your phone camera. The chat opens in your browser.") in html
+    web_only = "Scan the code with your phone camera. The chat opens in your browser."
+    assert tr("ar", web_only) in html
     assert "Signal" not in html
     for code in ("ar", "de"):  # the participant's language, and German beside it
         assert tr(code, "Your invitation to Wegweiser") in html
