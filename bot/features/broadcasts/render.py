@@ -39,7 +39,9 @@ def render_content(voice: Voice, broadcast: Broadcast) -> str:
                 values[name] = voice.isolate(raw)
         return voice._(message, **values)
     if broadcast.versions:
-        for code in (voice.code, *FALLBACK_CHAIN):
+        if broadcast.versions.get(voice.code):
+            return broadcast.versions[voice.code]  # written in the reader's language
+        for code in FALLBACK_CHAIN:
             if broadcast.versions.get(code):
                 return voice.free_text(broadcast.versions[code])
         return voice.free_text(next(iter(broadcast.versions.values())))
