@@ -116,6 +116,11 @@ async def test_commands_keep_their_slash_in_front_in_right_to_left_text(
     user = telegram.fake.user(chat_id=9731, language_code=locale)
     [privacy] = await user.exchange("/privacy")
     text = privacy["text"]
+    kept = (
+        "We also store your answers to appointments, the reasons you give when you cannot "
+        "come, and your messages to your coach. We keep them until your data is deleted."
+    )
+    assert tr(locale, kept) in text  # /privacy says what the notice says
     assert "\u2066/delete\u2069" in text
     assert re.search(r"(?<!\u2066)/delete", text) is None  # never a bare one
     # The privacy notice names /privacy and /delete, both isolated.

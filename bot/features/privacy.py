@@ -98,12 +98,18 @@ def render_privacy(voice: Voice, participant: Participant, chats: int) -> Reply:
         coach=voice.isolate(coach),
         date=voice.isolate(accepted_on),
     )
+    # TRANSLATORS: in /privacy, after the list of stored data; the same sentences as in the
+    # privacy notice. Nothing is deleted by itself.
+    kept = voice._(
+        "We also store your answers to appointments, the reasons you give when you cannot "
+        "come, and your messages to your coach. We keep them until your data is deleted."
+    )
     # TRANSLATORS: under the list of stored data in /privacy.
     who = voice._(
         "Who sees it: your coach and the programme team. Nobody else.\n"
         "To delete everything: /delete"
     )
-    return voice.reply(f"{text}\n\n{who}", menu.menu_button(voice))
+    return voice.reply(f"{text}\n{kept}\n\n{who}", menu.menu_button(voice))
 
 
 async def export_participant(session: AsyncSession, *, participant_id: int) -> dict[str, Any]:
