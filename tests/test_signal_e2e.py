@@ -440,6 +440,35 @@ async def test_signal_texts_say_type_the_number_telegram_texts_say_press(
             "then the number of Done.",
         )
     )
+    [help_text] = await signal.say(AMINA, "/help")
+    assert (
+        tr(
+            "uk",
+            "You can also type the numbers of the options. "
+            "For other questions, please talk to your coach.",
+        )
+        in help_text
+    )
     everything = "\n".join(s.message for s in signal.fake.to(AMINA))
     for word in ("кнопк", "Натисніть", "натисніть"):  # "button", "press"
         assert word not in everything
+
+
+def test_a_lost_press_on_signal_asks_to_type_the_number_again():
+    """When a fault lost an answer, Signal is told to type the number, Telegram to press."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.plumbing.faults import PRESS_LOST, not_arrived
+    from bot.plumbing.messages import Incoming
+    from bot.plumbing.voice import Voice
+
+    voice = Voice.for_language("so", tz=ZoneInfo("Europe/Berlin"), now=datetime.now())
+    on_signal = not_arrived(voice, Incoming("signal", AMINA, callback="ap:c:1"))
+    assert on_signal.text == tr(
+        "so",
+        "Because of a fault on our side, your answer did not reach us. "
+        "Please type the number again in a minute.",
+    )
+    on_telegram = not_arrived(voice, Incoming("telegram", "1", callback="ap:c:1"))
+    assert on_telegram.text == tr("so", PRESS_LOST)
