@@ -449,5 +449,7 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
         await engine.dispose()
     print(invite.telegram_link(bot_username) if bot_username else no_telegram)
     print(invite.web_link(settings.public_web_url))
+    if settings.signal_account:
+        print(f"Signal: send “{invite.signal_message()}” to {settings.signal_account}")
     print(f"valid until {invite.expires_at.astimezone(settings.tz):%Y-%m-%d %H:%M}")
     return 0

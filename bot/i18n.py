@@ -36,10 +36,20 @@ ADMIN_DOMAIN = "admin"
 ADMIN_LANGUAGES = ("de", "en")  # the staff web: German first, English second
 FALLBACK_CHAIN = ("en", "de")
 
-# Unicode isolates keep left-to-right pieces (addresses, times, names) intact in RTL text.
-FSI, PDI = "\u2068", "\u2069"
+# Unicode isolates keep left-to-right pieces (addresses, times, names) intact in RTL text:
+# FSI takes the direction of the piece's first letter, LRI is always left to right.
+FSI, LRI, PDI = "\u2068", "\u2066", "\u2069"
+# A command such as "/privacy" in a translated sentence (not part of a link or path).
+_COMMAND = re.compile(r"(?<![A-Za-z0-9/:.\u2066\u2068])/[a-z_]+\b")
 # Strong right-to-left letters: Hebrew, Arabic script and their presentation forms.
 _RTL = re.compile(r"[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]")
+
+
+def each_line_isolated(text: str, opening: str) -> str:
+    """Each non-empty line of `text` between `opening` (FSI or LRI) and PDI: an isolate
+    ends at a line break."""
+    lines = text.split("\n")
+    return "\n".join(f"{opening}{line}{PDI}" if line.strip() else line for line in lines)
 
 
 @dataclass(frozen=True)
@@ -58,7 +68,7 @@ LANGUAGES: tuple[Language, ...] = (
     Language("fa_AF", "دری", rtl=True),
     Language("ps", "پښتو", rtl=True),
     Language("ku", "Kurmancî"),
-    Language("ckb", "کوردی", rtl=True),
+    Language("ckb", "کوردی (سۆرانی)", rtl=True),  # Sorani, told apart from Kurmancî
     Language("tr", "Türkçe"),
     Language("uk", "Українська"),
     Language("ru", "Русский"),
@@ -149,15 +159,31 @@ class Translator:
 
     def gettext(self, message: str) -> str:
         """Translate one message."""
-        return self._translations.gettext(message)
+        return self.commands_isolated(self._translations.gettext(message))
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         """Translate a message with a count, using the language's plural rules."""
-        return self._translations.ngettext(singular, plural, n)
+        return self.commands_isolated(self._translations.ngettext(singular, plural, n))
 
     def pgettext(self, context: str, message: str) -> str:
         """Translate a message with a disambiguating context."""
-        return self._translations.pgettext(context, message)
+        return self.commands_isolated(self._translations.pgettext(context, message))
+
+    def commands_isolated(self, text: str) -> str:
+        """In right-to-left text each command ("/privacy") left-to-right isolated, so its
+        slash stays in front instead of showing as "privacy/"."""
+        if not self.rtl or "/" not in text:
+            return text
+        return _COMMAND.sub(lambda found: f"{LRI}{found.group()}{PDI}", text)
+
+    def isolate_lines(self, text: str) -> str:
+        """Free text written by someone else (a coach's answer, a broadcast) inside a
+        right-to-left message: each line isolated on its own, taking the direction of its
+        first letter, so "10:30 Uhr am 7.12., Raum 108." reads as written. An isolate ends
+        at a line break, hence one per line."""
+        if not self.rtl:
+            return text
+        return each_line_isolated(text, FSI)
 
     def isolate(self, text: str) -> str:
         """Bidi-isolate an embedded piece (address, time, name): in right-to-left text, and

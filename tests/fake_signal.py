@@ -42,6 +42,7 @@ class Sent:
     recipient: str
     message: str
     attachments: list[str] = field(default_factory=list)
+    at: float = 0.0  # loop time it was sent
 
 
 class FakeSignal:
@@ -59,6 +60,8 @@ class FakeSignal:
         self._ts = itertools.count(int(time.time() * 1000))
         self.connections = 0
         self.slow: dict[str, float] = {}  # recipient -> seconds each send to them takes
+        self.retry_after = 42  # retryAfterSeconds of a "rate_limit" failure
+        self.refused_at: list[float] = []  # loop time of each refused send
 
     # ------------------------------------------------------------ test controls
 
@@ -119,6 +122,22 @@ class FakeSignal:
             },
         }
 
+    def attachment_envelope(self, uuid: str, content_type: str) -> dict[str, Any]:
+        """A voice note, photo or file without text, as signal-cli shows it."""
+        envelope = self.envelope(uuid, "")
+        message = envelope["dataMessage"]
+        message["message"] = None
+        message["attachments"] = [
+            {
+                "contentType": content_type,
+                "filename": None,
+                "id": "e8QhXk2Hq1yq5xwYyI9n.m4a",
+                "size": 5832,
+                "voiceNote": content_type.startswith("audio/"),
+            }
+        ]
+        return envelope
+
     # ------------------------------------------------------------ the HTTP app
 
     def app(self) -> Starlette:
@@ -168,6 +187,8 @@ class FakeSignal:
             )
 
         self._changed.set()
+        if failure is not None:
+            self.refused_at.append(asyncio.get_running_loop().time())
         if failure == "unregistered":
             return error(
                 -1,
@@ -183,7 +204,7 @@ class FakeSignal:
                 {
                     "recipientAddress": address,
                     "type": "RATE_LIMIT_FAILURE",
-                    "retryAfterSeconds": 42,
+                    "retryAfterSeconds": self.retry_after,
                 },
             )
         if failure == "proof_required":
@@ -213,7 +234,10 @@ class FakeSignal:
             return error(-3, "IOException: connection reset")
         self.sent.append(
             Sent(
-                recipient, str(params.get("message") or ""), list(params.get("attachments") or [])
+                recipient,
+                str(params.get("message") or ""),
+                list(params.get("attachments") or []),
+                asyncio.get_running_loop().time(),
             )
         )
         return JSONResponse(

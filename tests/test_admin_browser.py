@@ -26,8 +26,11 @@ pytestmark = pytest.mark.skipif(NO_CHROMIUM[0], reason=NO_CHROMIUM[1])
 
 @pytest.fixture
 async def site(settings, sessions, router):
-    """The web app (admin included) on a loopback port."""
-    async with serve_app(create_app(settings, sessions, router)) as url:
+    """The web app (admin included) on a loopback port, Telegram set up (for the letter)."""
+    with_telegram = settings.model_copy(
+        update={"telegram_bot_token": "123456:TEST-TOKEN", "telegram_bot_username": "KreisBot"}
+    )
+    async with serve_app(create_app(with_telegram, sessions, router)) as url:
         yield url
 
 

@@ -446,7 +446,12 @@ async def test_invite_letter_in_two_languages_and_a_new_one_revokes_the_old(
     assert first.status_code == 200
     assert first.headers["cache-control"] == "no-store"
     html = first.text
-    assert html.count('src="data:image/svg+xml') == 2  # Telegram and web chat QR codes
+    # No Telegram token here: only the web chat's code, no Telegram steps, no Signal line.
+    assert html.count('src="data:image/svg+xml') == 1
+    assert "t.me/" not in html and tr("ar", "2. Telegram opens. Press “Start”.") not in html
+    web_only = "Scan the code with your phone camera. The chat opens in your browser."
+    assert tr("ar", web_only) in html
+    assert "Signal" not in html
     for code in ("ar", "de"):  # the participant's language, and German beside it
         assert tr(code, "Your invitation to Wegweiser") in html
     assert 'dir="rtl"' in html and 'lang="ar"' in html  # the participant's column
@@ -460,6 +465,37 @@ async def test_invite_letter_in_two_languages_and_a_new_one_revokes_the_old(
     revoke = await b.post(f"/admin/participants/{person.id}/revoke")
     assert revoke.status_code == 303
     assert await _count(sessions, Invite, Invite.revoked_at.is_(None)) == 0
+
+
+async def test_the_letter_shows_telegram_and_signal_when_both_are_set_up(
+    settings, sessions, router, staff, make_participant
+):
+    with_both = settings.model_copy(
+        update={
+            "telegram_bot_token": "123456:TEST-TOKEN",
+            "telegram_bot_username": "KreisHelferBot",
+            "signal_rpc_url": "http://127.0.0.1:8081",
+            "signal_account": "+4923031234567",
+        }
+    )
+    coach = await staff()
+    person = await make_participant(display_name="Hevin", locale="ckb", coach_id=coach.id)
+    async with serve_app(create_app(with_both, sessions, router)) as url:
+        b = AdminBrowser(url)
+        await b.login(coach.email, PASSWORD)
+        await b.get(f"/admin/participants/{person.id}")
+        letter = await b.post(f"/admin/participants/{person.id}/invite")
+        await b.close()
+    html = letter.text
+    assert html.count('src="data:image/svg+xml') == 2  # Telegram and web chat QR codes
+    token = re.search(r"t\.me/KreisHelferBot\?start=([\w-]+)", html).group(1)
+    assert f"/chat?start={token}" in html
+    assert tr("ckb", "2. Telegram opens. Press “Start”.") in html
+    signal_step = tr("ckb", "With Signal: send this message to {number}:", number="X")
+    before, after = signal_step.split("X")
+    assert f"{before}\u2068+4923031234567\u2069{after}" in html  # isolated in Sorani
+    assert tr("de", "With Signal: send this message to {number}:", number="+4923031234567") in html
+    assert f">start {token}</span>" in html
 
 
 # ---------------------------------------------------------------- appointments and courses

@@ -64,7 +64,8 @@ async def test_mute_and_unmute_a_course(telegram, sessions, enrolled):
     [muted] = await user.press_and_wait(f"co:m:{course.id}")
     assert muted["event"] == "edited"
     assert tr("uk", "🔕 Reminders for this course are off.") in muted["text"]
-    assert data_of(muted)[0] == f"co:u:{course.id}"
+    # The card keeps the Menu button the last card of /courses has.
+    assert data_of(muted) == [f"co:u:{course.id}", "mn:menu"]
     async with sessions() as session:
         assert await session.scalar(select(Enrolment.muted)) is True
     # The old "mute" button pressed again: a clear answer, nothing changes.
@@ -72,6 +73,7 @@ async def test_mute_and_unmute_a_course(telegram, sessions, enrolled):
     assert again["text"] == tr("uk", "Reminders for this course are already off.")
     [unmuted] = await user.press_and_wait(f"co:u:{course.id}")
     assert tr("uk", "🔔 You get reminders for this course.") in unmuted["text"]
+    assert data_of(unmuted) == [f"co:m:{course.id}", "mn:menu"]
     async with sessions() as session:
         assert await session.scalar(select(Enrolment.muted)) is False
 

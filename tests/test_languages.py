@@ -112,8 +112,9 @@ def test_bilingual_mode_adds_the_german_line_but_keeps_buttons_short():
     reply = render_appointment(bilingual, appointment(response="confirmed"))
     lines = reply.text.split("\n")
     assert lines[0] == "📅 " + tr("ar", "Coaching appointment")
-    assert lines[1] == tr("de", "Coaching appointment")
-    assert tr("de", "✅ You confirmed. Thank you!") in lines
+    # In a right-to-left message the German line is isolated left to right (LRI ... PDI).
+    assert lines[1] == "\u2066" + tr("de", "Coaching appointment") + "\u2069"
+    assert "\u2066" + tr("de", "✅ You confirmed. Thank you!") + "\u2069" in lines
     assert all("\n" not in button.label for row in reply.buttons for button in row)
     assert reply.buttons[0][0].label == tr("ar", "❌ I cannot come")
     german_reader = Participant(id=2, display_name="X", locale="de", bilingual=True)
@@ -175,5 +176,5 @@ async def test_reminders_and_broadcasts_honour_the_bilingual_mode(
         )
     lines = rendered.reply.text.split("\n")
     assert lines[0] == "⏰ " + tr("fa", "Reminder of your appointment:")
-    assert lines[1] == tr("de", "Reminder of your appointment:")
-    assert tr("de", "Coaching appointment") in lines
+    assert lines[1] == "\u2066" + tr("de", "Reminder of your appointment:") + "\u2069"
+    assert "\u2066" + tr("de", "Coaching appointment") + "\u2069" in lines

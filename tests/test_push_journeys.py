@@ -421,7 +421,7 @@ async def test_a_question_to_the_coach_and_the_answers_from_bot_and_staff_web(
         "ar",
         "✉️ Answer from {coach}:\n{text}",
         coach=arabic.isolate("Maria Hoffmann"),
-        text="Im ersten Stock, links.",
+        text=arabic.free_text("Im ersten Stock, links."),  # isolated: reads left to right
     )
     assert data_of(answer) == ["mn:msg"]
 

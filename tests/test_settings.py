@@ -250,3 +250,12 @@ def test_cli_upgrade_and_invite(tmp_path, monkeypatch, capsys):
     ]
     unknown = run("admin", "link-chat", "--email", "nobody@example.org")
     assert unknown.returncode == 1 and "no active staff user" in unknown.stderr
+
+    # With Signal set up, the invite also says what to send to the bot's number.
+    monkeypatch.setenv("SIGNAL_RPC_URL", "http://127.0.0.1:8081")
+    monkeypatch.setenv("SIGNAL_ACCOUNT", "+4923031234567")
+    with_signal = run("invite", "1")
+    assert with_signal.returncode == 0, with_signal.stderr
+    _telegram, web_link, signal_line, _valid = with_signal.stdout.splitlines()
+    signal_token = web_link.rsplit("?start=", 1)[1]
+    assert signal_line == f"Signal: send “start {signal_token}” to +4923031234567"

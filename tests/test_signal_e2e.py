@@ -83,8 +83,9 @@ async def test_join_with_start_code_and_answer_by_number(
     assert "1 " in menu and "العربية" in menu  # the languages as numbered options
     [notice] = await signal.say(AMINA, signal.number_of(AMINA, "العربية"))
     assert notice.startswith(tr("ar", PRIVACY_NOTICE))
-    assert f"1 {tr('ar', '✅ Yes, I agree')}" in notice
-    answers = await signal.say(AMINA, "1")
+    # The consent options get numbers of their own: a "1" typed twice never means agree.
+    assert f"16 {tr('ar', '✅ Yes, I agree')}" in notice
+    answers = await signal.say(AMINA, signal.number_of(AMINA, tr("ar", "✅ Yes, I agree")))
     assert tr("ar", "Thank you! You are connected now.") in answers[0]
     async with sessions() as session:
         identity = await session.scalar(select(ChannelIdentity))
@@ -98,7 +99,8 @@ async def test_join_with_start_code_and_answer_by_number(
         assert (await session.get(Appointment, appointment.id)).response == "confirmed"
     # A number that is no option, and plain text, get a clear answer; nothing changes.
     unknown = await signal.say(AMINA, "77")
-    assert tr("ar", "Sorry, I did not understand that. Please use the buttons.") in unknown[0]
+    said = "Sorry, I did not understand that. Please type the number of an option."
+    assert tr("ar", said) in unknown[0]
     async with sessions() as session:
         assert (await session.get(Appointment, appointment.id)).response == "confirmed"
 
@@ -290,7 +292,7 @@ async def test_a_notice_planned_during_onboarding_waits_and_the_menu_keeps_its_n
     assert len(signal.fake.to(AMINA)) == before  # held: the menu is still the last message
     [notice] = await signal.say(AMINA, signal.number_of(AMINA, "العربية"))
     assert notice.startswith(tr("ar", PRIVACY_NOTICE))
-    await signal.say(AMINA, "1")
+    await signal.say(AMINA, signal.number_of(AMINA, tr("ar", "✅ Yes, I agree")))
     sent = len(signal.fake.to(AMINA))
     await signal.dispatch()
     [pushed] = [s.message for s in signal.fake.to(AMINA)[sent:]]
@@ -318,3 +320,155 @@ async def test_a_slow_chat_does_not_stall_the_others(
     await signal.fake.wait_for(lambda: len(signal.fake.to(slow)) > len(help_answer), timeout=30)
     texts = [s.message for s in signal.fake.to(slow)]
     assert texts[: len(help_answer)] == help_answer  # /help first, then /privacy
+
+
+# ---------------------------------------------------------------- numbers keep their meaning
+
+
+async def test_a_repeated_or_late_number_never_does_something_else(
+    signal, sessions, make_staff, make_participant, bind_chat, make_appointment
+):
+    """After "N" confirms, the card comes again without ✅: N is not reused for ❌, so a
+    resend on a bad network (or a second tap) confirms once and never declines."""
+    coach = await make_staff()
+    participant = await make_participant(
+        display_name="Amina", accepted=True, locale="ar", coach_id=coach.id
+    )
+    await bind_chat(participant, AMINA, channel="signal")
+    appointment = await make_appointment(participant, starts_in=timedelta(days=2))
+    await signal.say(AMINA, "/appointments")
+    confirm = signal.number_of(AMINA, tr("ar", "✅ I will come"))
+    decline = signal.number_of(AMINA, tr("ar", "❌ I cannot come"))
+    [confirmed] = await signal.say(AMINA, confirm)
+    assert tr("ar", "✅ You confirmed. Thank you!") in confirmed
+    assert tr("ar", "✅ I will come") not in confirmed
+    assert f"{decline} {tr('ar', '❌ I cannot come')}" in confirmed  # ❌ kept its number
+    assert f"{confirm} " not in "\n".join(confirmed.splitlines()[-4:])  # no line reuses it
+    again = await signal.say(AMINA, confirm)  # the same message once more
+    assert tr("ar", "You have already confirmed this appointment.") in again[0]
+    await signal.say(AMINA, "/menu")  # other menus in between...
+    late = await signal.say(AMINA, confirm)  # ...and the old number still means ✅
+    assert tr("ar", "You have already confirmed this appointment.") in late[0]
+    async with sessions() as session:
+        assert (await session.get(Appointment, appointment.id)).response == "confirmed"
+        notices = (
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.template == "appointment.answer")
+            )
+        ).all()
+    assert [row.params["response"] for row in notices] == ["confirmed"]  # the coach: once
+
+
+# ---------------------------------------------------------------- replies Signal refused
+
+
+@pytest.mark.parametrize("failure", ["rate_limit", "io", "network"])
+async def test_a_refused_reply_is_sent_again_after_the_wait_asked(
+    signal, make_participant, bind_chat, failure
+):
+    participant = await make_participant(display_name="Dawit", accepted=True, locale="ti")
+    await bind_chat(participant, AMINA, channel="signal")
+    signal.fake.retry_after = 1
+    signal.fake.fail(AMINA, failure)
+    signal.fake.deliver(signal.fake.envelope(AMINA, "/help"))
+    await signal.fake.wait_for(lambda: signal.fake.to(AMINA), timeout=10)
+    [refused_at] = signal.fake.refused_at
+    [answer] = signal.fake.to(AMINA)
+    assert tr("ti", "I help you with your programme. These are my commands:") in answer.message
+    assert answer.at - refused_at >= 0.9  # waited as long as Signal asked (1 s)
+
+
+async def test_a_reply_refused_for_a_day_is_dropped_with_a_log_line(
+    signal, make_participant, bind_chat, caplog
+):
+    participant = await make_participant(display_name="Dawit", accepted=True, locale="de")
+    await bind_chat(participant, AMINA, channel="signal")
+    signal.fake.fail(AMINA, "proof_required")  # Signal asks to wait a day
+    signal.fake.deliver(signal.fake.envelope(AMINA, "/help"))
+    await signal.fake.wait_for(lambda: signal.fake.refused_at)
+    await signal.fake.wait_for(lambda: "signal reply dropped" in caplog.text)
+    assert signal.fake.to(AMINA) == []
+    assert "rate limited (proof required)" in caplog.text
+
+
+# ---------------------------------------------------------------- the channel's way to answer
+
+
+@pytest.mark.parametrize("kind", ["audio/aac", "image/jpeg"])
+async def test_a_voice_note_or_photo_gets_a_clear_answer(
+    signal, sessions, make_participant, bind_chat, kind
+):
+    participant = await make_participant(display_name="Hevin", accepted=True, locale="ckb")
+    await bind_chat(participant, AMINA, channel="signal")
+    signal.fake.deliver(signal.fake.attachment_envelope(AMINA, kind))
+    await signal.fake.wait_for(lambda: signal.fake.to(AMINA))
+    await asyncio.sleep(0.2)
+    first, menu = [s.message for s in signal.fake.to(AMINA)]
+    assert first == tr("ckb", "I can only read text. Please type the number of an option.")
+    assert "1 " in menu  # the main menu, numbered
+
+
+async def test_signal_texts_say_type_the_number_telegram_texts_say_press(
+    signal, sessions, make_participant, bind_chat, make_appointment
+):
+    """The bad-input answers and questions on Signal name numbers, never buttons."""
+    participant = await make_participant(display_name="Olena", accepted=True, locale="uk")
+    await bind_chat(participant, AMINA, channel="signal")
+    await make_appointment(participant, starts_in=timedelta(days=2))
+    said = await signal.say(AMINA, "hello?")
+    assert (
+        tr("uk", "Sorry, I did not understand that. Please type the number of an option.")
+        in (said[0])
+    )
+    await signal.say(AMINA, "/appointments")
+    *_card, question = await signal.say(
+        AMINA, signal.number_of(AMINA, tr("uk", "❌ I cannot come"))
+    )
+    assert question.startswith(
+        tr(
+            "uk",
+            "Your coach will know that you cannot come. Do you want to tell them why? "
+            "Write a short message, or type the number of Skip.",
+        )
+    )
+    await signal.say(AMINA, "/appointments")
+    *_card, days = await signal.say(AMINA, signal.number_of(AMINA, tr("uk", "🔁 Other time")))
+    assert days.startswith(
+        tr(
+            "uk",
+            "Which days are good for you? Type the number of each day that fits, "
+            "then the number of Done.",
+        )
+    )
+    [help_text] = await signal.say(AMINA, "/help")
+    assert (
+        tr(
+            "uk",
+            "You can also type the numbers of the options. "
+            "For other questions, please talk to your coach.",
+        )
+        in help_text
+    )
+    everything = "\n".join(s.message for s in signal.fake.to(AMINA))
+    for word in ("кнопк", "Натисніть", "натисніть"):  # "button", "press"
+        assert word not in everything
+
+
+def test_a_lost_press_on_signal_asks_to_type_the_number_again():
+    """When a fault lost an answer, Signal is told to type the number, Telegram to press."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.plumbing.faults import PRESS_LOST, not_arrived
+    from bot.plumbing.messages import Incoming
+    from bot.plumbing.voice import Voice
+
+    voice = Voice.for_language("so", tz=ZoneInfo("Europe/Berlin"), now=datetime.now())
+    on_signal = not_arrived(voice, Incoming("signal", AMINA, callback="ap:c:1"))
+    assert on_signal.text == tr(
+        "so",
+        "Because of a fault on our side, your answer did not reach us. "
+        "Please type the number again in a minute.",
+    )
+    on_telegram = not_arrived(voice, Incoming("telegram", "1", callback="ap:c:1"))
+    assert on_telegram.text == tr("so", PRESS_LOST)

@@ -34,7 +34,7 @@ from bot.plumbing.messages import Incoming, Reply
 from bot.plumbing.metrics import count_send, reply_timer
 from bot.plumbing.router import Router
 from bot.plumbing.serial import ChatSerializer
-from storage.signal_menus import option, remember_options
+from storage.signal_menus import forget_menu, number_options, option
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -44,20 +44,29 @@ RECONNECT_SECONDS = (0.0, 1.0, 2.0, 5.0, 10.0)  # after the stream ends: at once
 DEFAULT_RETRY_AFTER = 60.0
 MAX_CONCURRENT = 32  # Signal messages handled at once (different chats)
 STOP_SECONDS = 10.0  # on stop, how long messages being handled may take to finish
+REPLY_ATTEMPTS = 5  # a reply refused for a rate limit or a transient error is sent again
+REPLY_MAX_WAIT = 15 * 60.0  # a longer wait asked (a proof challenge: a day) drops the reply
+TRANSIENT_WAITS = (1.0, 5.0, 15.0, 30.0)  # pauses after a network or I/O error
 _NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 _START = re.compile(r"^\s*/?start\s+(\S+)\s*$", re.IGNORECASE)
 
 
-def numbered(reply: Reply, first: int = 1) -> tuple[str, list[str]]:
-    """The text to send, with the buttons as numbered lines from `first` on, and their data
-    in order. The messages of one answer are numbered on (1-3, then 4-6, ...), so every
-    number of the answer stays valid."""
+def numbered(reply: Reply, numbers: list[int]) -> tuple[str, list[str]]:
+    """The text to send, with the buttons as numbered lines ("2 ❌ I cannot come"), and the
+    buttons' data in order. `numbers` holds one number per button (see
+    storage.signal_menus.number_options: a number keeps its meaning)."""
     options = [button for row in reply.buttons for button in row]
     if not options:
         return reply.text, []
     lines = [reply.text, ""]
-    lines.extend(f"{number} {button.label}" for number, button in enumerate(options, first))
+    shown = zip(numbers, options, strict=True)
+    lines.extend(f"{number} {button.label}" for number, button in shown)
     return "\n".join(lines), [button.data for button in options]
+
+
+def options_of(reply: Reply) -> list[str]:
+    """The data of a reply's buttons, in the order they are numbered."""
+    return [button.data for row in reply.buttons for button in row]
 
 
 def sender_of(envelope: dict[str, Any]) -> str | None:
@@ -88,23 +97,22 @@ class SignalSender:
         await self.client.aclose()
 
     async def send(self, chat_id: str, reply: Reply, *, priority: int = 0) -> Outcome:
-        """One message (a push) to one chat; its options replace the chat's menu."""
-        outcome, options = await self.send_numbered(chat_id, reply, first=1)
-        if outcome.status is Status.SENT:
-            await self.remember(chat_id, options)
-        return outcome
+        """One message (a push) to one chat, its options numbered as the chat knows them."""
+        numbers = await self.numbers(chat_id, options_of(reply))
+        return await self.send_numbered(chat_id, reply, numbers)
 
-    async def remember(self, chat_id: str, options: list[str]) -> None:
-        """The options a typed number refers to from now on."""
+    async def numbers(self, chat_id: str, options: list[str]) -> list[int]:
+        """The numbers the chat's options are shown under (kept, so a typed number means
+        what it meant when it was shown)."""
+        if not options:
+            return []
         async with self.sessions.begin() as session:
-            await remember_options(session, chat_id=chat_id, options=options, now=utcnow())
+            return await number_options(session, chat_id=chat_id, options=options, now=utcnow())
 
-    async def send_numbered(
-        self, chat_id: str, reply: Reply, *, first: int
-    ) -> tuple[Outcome, list[str]]:
-        """One message with its options numbered from `first`; the outcome from
-        signal-cli's per-recipient result, and the options' data."""
-        text, options = numbered(reply, first)
+    async def send_numbered(self, chat_id: str, reply: Reply, numbers: list[int]) -> Outcome:
+        """One message with its options under `numbers`; the outcome from signal-cli's
+        per-recipient result."""
+        text, _options = numbered(reply, numbers)
         params: dict[str, Any] = {"account": self.account, "recipient": [chat_id], "message": text}
         if reply.document is not None:
             document = reply.document
@@ -116,12 +124,11 @@ class SignalSender:
         try:
             response = await self.client.post(self.rpc_url, json=request)
         except httpx.TimeoutException:
-            outcome = Outcome(Status.TRANSIENT, error="signal-cli timed out", ambiguous=True)
-            return outcome, options
+            return Outcome(Status.TRANSIENT, error="signal-cli timed out", ambiguous=True)
         except httpx.HTTPError as error:
             reason = f"signal-cli unreachable: {type(error).__name__}"
-            return Outcome(Status.TRANSIENT, error=reason), options
-        return self._outcome(response), options
+            return Outcome(Status.TRANSIENT, error=reason)
+        return self._outcome(response)
 
     def _outcome(self, response: httpx.Response) -> Outcome:
         if response.status_code >= 500:
@@ -298,32 +305,69 @@ class SignalReceiver:
         if chat_id is None or not isinstance(message, dict):
             return  # receipts, typing, sync messages
         text = message.get("message")
-        if not isinstance(text, str) or not text.strip():
-            return
+        if isinstance(text, str) and text.strip():
+            incoming = await self.to_incoming(chat_id, text)
+        elif message.get("attachments") or message.get("sticker"):
+            # A voice note, photo, file or sticker: the same answer as on Telegram.
+            incoming = Incoming(CHANNEL, chat_id, other="attachment")
+        else:
+            return  # a reaction, an empty message
         with reply_timer(CHANNEL):
-            await self._answer(chat_id, text)
+            await self._answer(chat_id, incoming)
 
-    async def _answer(self, chat_id: str, text: str) -> None:
-        incoming = await self.to_incoming(chat_id, text)
+    async def _answer(self, chat_id: str, incoming: Incoming) -> None:
         try:
             replies = await self.router.handle(incoming)
         except Exception:
             log.exception("a signal message could not be handled")
             return
-        options: list[str] = []
+        forget = any(reply.forget for reply in replies)  # an erasure leaves nothing behind
+        options = [data for reply in replies for data in options_of(reply)]
+        numbers = (
+            list(range(1, len(options) + 1))
+            if forget
+            else await self.sender.numbers(chat_id, options)
+        )
         for reply in replies:
-            outcome, more = await self.sender.send_numbered(chat_id, reply, first=len(options) + 1)
+            count = len(options_of(reply))
+            mine, numbers = numbers[:count], numbers[count:]
+            outcome = await self._send_reply(chat_id, reply, mine)
             count_send(CHANNEL, "reply", outcome.status.value)
-            if outcome.status is Status.SENT:
-                options.extend(more)
             if outcome.status is Status.BLOCKED:
                 async with self.router.sessions.begin() as session:
                     await record_blocked(
                         session, channel=CHANNEL, external_id=chat_id, now=utcnow()
                     )
                 return
-        if not any(reply.forget for reply in replies):  # an erasure leaves nothing behind
-            await self.sender.remember(chat_id, options)
+        if forget:
+            async with self.router.sessions.begin() as session:
+                await forget_menu(session, chat_id=chat_id)
+
+    async def _send_reply(self, chat_id: str, reply: Reply, numbers: list[int]) -> Outcome:
+        """Send one reply; refused for a rate limit, it goes again after the time Signal
+        asks (up to REPLY_MAX_WAIT), after a transient error after a short pause, like a
+        push, at most REPLY_ATTEMPTS times. The chat's later messages wait their turn."""
+        for attempt in range(1, REPLY_ATTEMPTS + 1):
+            outcome = await self.sender.send_numbered(chat_id, reply, numbers)
+            if outcome.status is Status.RETRY_AFTER:
+                wait = outcome.retry_after or DEFAULT_RETRY_AFTER
+            elif outcome.status is Status.TRANSIENT:
+                wait = TRANSIENT_WAITS[min(attempt, len(TRANSIENT_WAITS)) - 1]
+            else:
+                if outcome.status is Status.BAD_REQUEST:
+                    log.warning("signal reply refused: %s", outcome.error)
+                return outcome
+            if attempt == REPLY_ATTEMPTS or wait > REPLY_MAX_WAIT:
+                log.warning(
+                    "signal reply dropped after %d attempts: %s (wait asked %.0fs)",
+                    attempt,
+                    outcome.error,
+                    wait,
+                )
+                return outcome
+            log.info("signal reply not sent (%s); again in %.1fs", outcome.error, wait)
+            await asyncio.sleep(wait)
+        return outcome  # pragma: no cover - the loop always returns
 
     async def to_incoming(self, chat_id: str, text: str) -> Incoming:
         """Typed text as the bot understands it: a number presses that option, "start CODE"

@@ -194,7 +194,7 @@ def render_question(voice: Voice, participant: Participant, message: CoachMessag
     return voice._(
         "✉️ Message from {name}:\n{text}",
         name=voice.isolate(participant.display_name),
-        text=message.body,
+        text=voice.free_text(message.body),
     )
 
 
@@ -205,7 +205,11 @@ async def answer_notice(session: AsyncSession, voice: Voice, row: OutboxMessage)
         return None
     coach = await session.get(StaffUser, message.staff_id) if message.staff_id else None
     name = coach.display_name if coach else voice.t.gettext("your coach")  # one language
-    text = voice._("✉️ Answer from {coach}:\n{text}", coach=voice.isolate(name), text=message.body)
+    text = voice._(
+        "✉️ Answer from {coach}:\n{text}",
+        coach=voice.isolate(name),
+        text=voice.free_text(message.body),
+    )
     return voice.reply(text, [[Button(voice.label("✉️ Write back"), "mn:msg")]])
 
 

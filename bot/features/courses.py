@@ -416,7 +416,13 @@ async def _set_muted(turn: Turn, course_id: int, *, muted: bool) -> list[Reply]:
         policy=ReminderPolicy.from_settings(turn.settings),
     )
     toast = turn._("Reminders off 🔕") if muted else turn._("Reminders on 🔔")
-    return [render_course(turn.voice, enrolment, edit=True, toast=toast)]
+    card = render_course(turn.voice, enrolment, edit=True, toast=toast)
+    # The edit replaces the card; the last card of /courses carries the Menu button, so
+    # it keeps it.
+    enrolments = await enrolments_of(turn.session, participant_id=participant.id)
+    if enrolments and enrolments[-1].id == enrolment.id:
+        card.buttons.extend(menu.menu_button(turn.voice))
+    return [card]
 
 
 FEATURE = Feature(

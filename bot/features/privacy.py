@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import BY_CODE, N_
 from bot.plumbing import menu
 from bot.plumbing.errors import UserError
+from bot.plumbing.formatting import long_date
 from bot.plumbing.messages import Button, Reply
 from bot.plumbing.routes import ButtonRoute, Command, Feature, MenuEntry
 from bot.plumbing.turn import Turn
@@ -77,11 +77,9 @@ async def erase_participant(
 def render_privacy(voice: Voice, participant: Participant, chats: int) -> Reply:
     """Exactly what is stored about the participant, in their language."""
     accepted = participant.privacy_accepted_at
-    accepted_on = (
-        format_date(accepted.astimezone(voice.tz), format="long", locale=voice.locale)
-        if accepted
-        else "–"
-    )
+    # The date as every other message writes it (Syrian month names and the numeric date in
+    # Arabic, the Sorani order...).
+    accepted_on = long_date(voice, accepted.astimezone(voice.tz).date()) if accepted else "–"
     coach = participant.coach.display_name if participant.coach else "–"
     language = BY_CODE[participant.locale].native_name if participant.locale else "–"
     # TRANSLATORS: the list of stored data. Keep the placeholders in curly brackets.
@@ -100,12 +98,18 @@ def render_privacy(voice: Voice, participant: Participant, chats: int) -> Reply:
         coach=voice.isolate(coach),
         date=voice.isolate(accepted_on),
     )
+    # TRANSLATORS: in /privacy, after the list of stored data; the same sentences as in the
+    # privacy notice. Nothing is deleted by itself.
+    kept = voice._(
+        "We also store your answers to appointments, the reasons you give when you cannot "
+        "come, and your messages to your coach. We keep them until your data is deleted."
+    )
     # TRANSLATORS: under the list of stored data in /privacy.
     who = voice._(
         "Who sees it: your coach and the programme team. Nobody else.\n"
         "To delete everything: /delete"
     )
-    return voice.reply(f"{text}\n\n{who}", menu.menu_button(voice))
+    return voice.reply(f"{text}\n{kept}\n\n{who}", menu.menu_button(voice))
 
 
 async def export_participant(session: AsyncSession, *, participant_id: int) -> dict[str, Any]:

@@ -80,6 +80,7 @@ async def database_back(sessions: async_sessionmaker[AsyncSession], within: floa
 
 def not_arrived(voice: Voice, incoming: Incoming) -> Reply:
     """What to tell a user whose update could not be handled: what exactly to repeat."""
+    voice = voice.on(incoming.channel)
     if incoming.callback is not None:
         return voice.reply(voice._(PRESS_LOST))
     if incoming.command == "/start" and incoming.argument:

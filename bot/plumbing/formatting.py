@@ -78,7 +78,7 @@ def separator(voice: Voice) -> str:
 def moment(voice: Voice, at: datetime) -> str:
     """Date and time of one moment, e.g. "Donnerstag, 26. November 2026, 10:00"."""
     start = local(voice, at)
-    return f"{long_date(voice, start.date())}, {clock(voice, start)}"
+    return _joined(voice, long_date(voice, start.date()), clock(voice, start))
 
 
 def when(voice: Voice, start: datetime, end: datetime) -> str:
@@ -106,7 +106,15 @@ def relative_day(voice: Voice, start: datetime) -> str:
 
 def weekdays(voice: Voice, numbers: list[int]) -> str:
     """Weekday names as a list in the locale, e.g. "Montag und Mittwoch"."""
-    return format_list([_weekday(voice, n) for n in numbers], locale=voice.locale)
+    return listed(voice, [_weekday(voice, n) for n in numbers])
+
+
+def listed(voice: Voice, items: list[str]) -> str:
+    """Items as the language lists them: "A, B und C", "A، B و C" (Babel's Sorani data has
+    a Latin comma and no "and", so Sorani gets its own)."""
+    if voice.code == "ckb" and len(items) > 1:
+        return f"{'، '.join(items[:-1])} و {items[-1]}"
+    return format_list(items, locale=voice.locale)
 
 
 def days_and_time(voice: Voice, days: str, span: str) -> str:

@@ -29,6 +29,13 @@ class Turn:
     routes: Routes
     throttle: BadCodeThrottle
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # A Signal chat has no buttons: every voice this turn answers in (the router's, or
+        # one onboarding builds after a language choice) tells to type numbers instead.
+        if name == "voice":
+            value = value.on(self.incoming.channel)
+        super().__setattr__(name, value)
+
     @property
     def participant(self) -> Participant | None:
         """The participant this chat is bound to, if any."""

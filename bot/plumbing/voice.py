@@ -6,17 +6,19 @@ a reminder at send time and a notice to a coach all render through the same `ren
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 
-from bot.i18n import DEFAULT, Translator, translator
+from bot.i18n import DEFAULT, LRI, Translator, each_line_isolated, translator
+from bot.plumbing.by_number import BY_NUMBER
 from bot.plumbing.messages import Button, Reply
 from storage.models import Participant, StaffUser
 
+CHANNELS_WITHOUT_BUTTONS = {"signal"}  # options are numbered lines there
 STAFF_DEFAULT = "de"  # staff read German unless they chose otherwise
 GERMAN = "de"
 
@@ -33,6 +35,7 @@ class Voice:
     tz: ZoneInfo
     now: datetime
     german: Translator | None = None  # bilingual mode: a German line under each message
+    numbers: bool = False  # a chat without buttons (Signal): options are typed numbers
 
     @classmethod
     def for_language(cls, code: str, *, tz: ZoneInfo, now: datetime) -> Voice:
@@ -56,6 +59,12 @@ class Voice:
         """A staff user's voice: their language, German by default."""
         return cls(translator(staff.locale or STAFF_DEFAULT), tz, now)
 
+    def on(self, channel: str) -> Voice:
+        """This voice in a chat of `channel`: Signal has no buttons, so its sentences say to
+        type numbers instead of pressing buttons."""
+        numbers = channel in CHANNELS_WITHOUT_BUTTONS
+        return self if numbers == self.numbers else replace(self, numbers=numbers)
+
     @property
     def code(self) -> str:
         """The catalog code, e.g. "ar"."""
@@ -73,14 +82,17 @@ class Voice:
 
     def _(self, message: str, **params: Any) -> str:
         """Translate a message and fill its named placeholders; in bilingual mode the German
-        sentence follows on its own line, so participants learn the words (Termin, Kurs)."""
+        sentence follows on its own line, so participants learn the words (Termin, Kurs).
+        In a chat without buttons a sentence that names them says to type numbers instead."""
+        if self.numbers:
+            message = BY_NUMBER.get(message, message)
         text = self.t.gettext(message)
         text = text.format(**params) if params else text
         if self.german is None:
             return text
         german = self.german.gettext(message)
         german = german.format(**params) if params else german
-        return text if german == text else f"{text}\n{german}"
+        return text if german == text else f"{text}\n{self._german_line(german)}"
 
     def ngettext(self, singular: str, plural: str, n: int, **params: Any) -> str:
         """Translate a message with a count; `{n}` and other placeholders are filled."""
@@ -88,7 +100,15 @@ class Voice:
         if self.german is None:
             return text
         german = self.german.ngettext(singular, plural, n).format(n=n, **params)
-        return text if german == text else f"{text}\n{german}"
+        return text if german == text else f"{text}\n{self._german_line(german)}"
+
+    def _german_line(self, german: str) -> str:
+        """The German sentence of the bilingual mode: inside a right-to-left message each of
+        its lines is isolated left to right, so it reads "Du kannst kommen." and not
+        ".kommen kannst"."""
+        if not self.rtl:
+            return german
+        return each_line_isolated(german, LRI)
 
     def label(self, message: str) -> str:
         """A button's label: one line, in the recipient's language only."""
@@ -97,6 +117,11 @@ class Voice:
     def isolate(self, text: str) -> str:
         """Bidi-isolate an embedded piece (address, time, name); see Translator.isolate."""
         return self.t.isolate(text)
+
+    def free_text(self, text: str) -> str:
+        """Text someone typed (a coach's answer, a broadcast), isolated line by line in a
+        right-to-left message; see Translator.isolate_lines."""
+        return self.t.isolate_lines(text)
 
     def reply(self, text: str, buttons: list[list[Button]] | None = None, **kw: Any) -> Reply:
         """A reply in this voice's language and direction."""

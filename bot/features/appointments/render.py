@@ -63,9 +63,11 @@ def render_list(voice: Voice, items: list[Item], page: int) -> list[Reply]:
     # Arrows point the way the reader moves: in right-to-left text "back" is to the right.
     back, more = ("▶", "◀") if voice.rtl else ("◀", "▶")
     if page > 0:
-        nav.append(Button(f"{back} {voice.label('Back')}", f"ap:p:{page - 1}"))
+        # TRANSLATORS: paging button: the previous page of the appointment list.
+        nav.append(Button(back + " " + voice.label("Back"), f"ap:p:{page - 1}"))
     if page + 1 < pages:
-        nav.append(Button(f"{voice.label('More')} {more}", f"ap:p:{page + 1}"))
+        # TRANSLATORS: paging button: the next page of the appointment list.
+        nav.append(Button(voice.label("More") + " " + more, f"ap:p:{page + 1}"))
     footer_rows = [nav] if nav else []
     footer_rows.append([Button(voice.label("📅 All to my calendar"), "ap:i:all")])
     footer_rows.extend(menu_button(voice))
@@ -164,7 +166,8 @@ def render_answer_notice(
     if message is None or participant.status == "deleted":
         return None
     name = voice.isolate(participant.display_name)
-    return voice.reply(voice._(message, name=name, when=moment(voice, appointment.starts_at)))
+    at = voice.isolate(moment(voice, appointment.starts_at))
+    return voice.reply(voice._(message, name=name, when=at))
 
 
 async def answer_notice(session: AsyncSession, voice: Voice, row: OutboxMessage) -> Reply | None:
@@ -260,7 +263,7 @@ async def appointment_unconfirmed(
     text = voice._(
         "{name} has not answered yet for the appointment on {when}.",
         name=voice.isolate(participant.display_name),
-        when=moment(voice, appointment.starts_at),
+        when=voice.isolate(moment(voice, appointment.starts_at)),
     )
     return voice.reply("⚠️ " + text)
 

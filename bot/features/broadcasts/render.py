@@ -39,11 +39,13 @@ def render_content(voice: Voice, broadcast: Broadcast) -> str:
                 values[name] = voice.isolate(raw)
         return voice._(message, **values)
     if broadcast.versions:
-        for code in (voice.code, *FALLBACK_CHAIN):
+        if broadcast.versions.get(voice.code):
+            return broadcast.versions[voice.code]  # written in the reader's language
+        for code in FALLBACK_CHAIN:
             if broadcast.versions.get(code):
-                return broadcast.versions[code]
-        return next(iter(broadcast.versions.values()))
-    return broadcast.text or ""
+                return voice.free_text(broadcast.versions[code])
+        return voice.free_text(next(iter(broadcast.versions.values())))
+    return voice.free_text(broadcast.text or "")
 
 
 async def broadcast_message(

@@ -50,6 +50,10 @@ class NewInvite:
         """The deep link that opens the bot with this token."""
         return f"https://t.me/{bot_username}?start={self.token}"
 
+    def signal_message(self) -> str:
+        """What to send the bot's Signal number to join (see bot.channels.signal)."""
+        return f"start {self.token}"
+
     def web_link(self, base_url: str) -> str:
         """The same invite for the web chat."""
         return f"{base_url.rstrip('/')}/chat?start={self.token}"

@@ -22,17 +22,26 @@ class LetterTexts:
     title: str
     greeting: str
     about: str
-    telegram_steps: list[str]
+    telegram_steps: list[str]  # empty when Telegram is not set up
     web_hint: str
+    signal_step: str | None  # None when Signal is not set up
     validity: str
     help: str
 
 
 def letter_texts(
-    voice: Voice, *, name: str, coach: str | None, expires_at: datetime
+    voice: Voice,
+    *,
+    name: str,
+    coach: str | None,
+    expires_at: datetime,
+    telegram: bool = True,
+    signal_number: str | None = None,
 ) -> LetterTexts:
     """The letter's sentences for one voice (no bilingual second line: the letter has its
-    own German column)."""
+    own German column). Without Telegram there are no Telegram steps and the web chat's code
+    is the only one; with Signal (`signal_number`, the bot's number) a step says what to
+    send there."""
     t = voice.t
     until = voice.isolate(long_date(voice, expires_at.astimezone(voice.tz).date()))
     return LetterTexts(
@@ -51,9 +60,21 @@ def letter_texts(
             t.gettext("1. Scan the left code with your phone camera."),
             # TRANSLATORS: printed invite letter, step 2; "Start" is Telegram's button label.
             t.gettext("2. Telegram opens. Press “Start”."),
-        ],
+        ]
+        if telegram
+        else [],
         # TRANSLATORS: printed invite letter; the right QR code opens the web chat.
-        web_hint=t.gettext("No Telegram? Scan the right code. The chat opens in your browser."),
+        web_hint=t.gettext("No Telegram? Scan the right code. The chat opens in your browser.")
+        if telegram
+        # TRANSLATORS: printed invite letter with one QR code, which opens the web chat.
+        else t.gettext("Scan the code with your phone camera. The chat opens in your browser."),
+        # TRANSLATORS: printed invite letter; {number} is the bot's Signal phone number. The
+        # message to send ("start" and a code) is printed below this line.
+        signal_step=t.gettext("With Signal: send this message to {number}:").format(
+            number=voice.isolate(signal_number)
+        )
+        if signal_number
+        else None,
         # TRANSLATORS: printed invite letter; {date} is the last day the link works.
         validity=t.gettext("The link works once, until {date}. Do not give it to anyone.").format(
             date=until

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import segno
@@ -354,27 +355,32 @@ async def invite_letter(ctx: Ctx) -> Response:
         valid_days=ctx.settings.invite_valid_days,
         created_by_id=ctx.login.staff.id,
     )
-    telegram = invite.telegram_link(ctx.settings.telegram_bot_username)
+    bot_username = ctx.settings.telegram_link_username
+    telegram = invite.telegram_link(bot_username) if bot_username else None
     web = invite.web_link(ctx.settings.public_web_url)
-    coach = person.coach.display_name if person.coach else None
+    signal = ctx.settings.signal_account
+    texts = partial(
+        letter_texts,
+        name=person.display_name,
+        coach=person.coach.display_name if person.coach else None,
+        expires_at=invite.expires_at,
+        telegram=telegram is not None,
+        signal_number=signal,
+    )
     own = Voice.for_language(person.locale or "de", tz=ctx.settings.tz, now=ctx.now)
-    german = Voice.for_language("de", tz=ctx.settings.tz, now=ctx.now)
-    columns = [
-        letter_texts(own, name=person.display_name, coach=coach, expires_at=invite.expires_at)
-    ]
+    columns = [texts(own)]
     if own.code != "de":
-        columns.append(
-            letter_texts(
-                german, name=person.display_name, coach=coach, expires_at=invite.expires_at
-            )
-        )
+        columns.append(texts(Voice.for_language("de", tz=own.tz, now=ctx.now)))
     return ctx.render(
         "letter.html",
         person=person,
         columns=columns,
         telegram=telegram,
         web=web,
-        telegram_qr=segno.make(telegram, error="m").svg_data_uri(scale=5, border=2),
+        signal_message=invite.signal_message() if signal else None,
+        telegram_qr=segno.make(telegram, error="m").svg_data_uri(scale=5, border=2)
+        if telegram
+        else None,
         web_qr=segno.make(web, error="m").svg_data_uri(scale=5, border=2),
         expires_at=invite.expires_at,
     )
