@@ -61,6 +61,7 @@ DONE = {
     ),
     "handed_over": A_("Marked as handed over to KIM."),
     "answered": A_("Answer sent. It reaches the participant in their chat."),
+    "read": A_("Marked as read."),
     "erased": A_("The participant's data is erased. Only anonymous counts remain."),
 }
 
