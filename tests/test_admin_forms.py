@@ -253,3 +253,19 @@ async def test_a_refused_course_keeps_what_was_typed_with_the_error_beside_the_f
     assert 'value="2026-02-30"' in refused.text
     refused = await b.post(f"{course_page}/exceptions", {"date": "2029-01-01"})
     assert "Dieses Datum liegt außerhalb" in field_errors(refused.text)["date"]
+
+
+async def test_a_refused_new_text_entry_keeps_what_was_typed(
+    browser,  # noqa: F811
+    staff,  # noqa: F811
+):
+    admin = await staff("admin")
+    b = browser()
+    await b.login(admin.email, PASSWORD)
+    await b.get("/admin/content")
+    refused = await b.post("/admin/content/new", {"title": "Sprechstunde im Rathaus", "body": ""})
+    assert refused.status_code == 400
+    assert "Schreiben Sie einen Titel und einen Text." in refused.text
+    assert 'value="Sprechstunde im Rathaus"' in refused.text
+    forged = await b.post("/admin/content/new", {"title": "A", "body": "B", "parent": "x"})
+    assert field_errors(forged.text) == {"parent": "Diesen Eintrag gibt es nicht."}

@@ -208,6 +208,29 @@ class PasswordForm(Form):
     again: str = ""
 
 
+class TextForm(Form):
+    """One entry's title and text in one language (the action checks both)."""
+
+    title: str = ""
+    body: str = ""
+
+
+class NewEntryForm(TextForm):
+    """A new entry with its German text, at the top level or under another entry."""
+
+    parent: Annotated[ChosenId, Says(A_("This entry does not exist."))] = None
+
+
+class ContactForm(Form):
+    """An entry's contact, the same in every language."""
+
+    name: str = ""
+    phone: str = ""
+    address: str = ""
+    hours: str = ""
+    ask: str = ""
+
+
 class AnswerForm(Form):
     """A coach's answer to a participant's message (the action checks its length)."""
 
