@@ -646,7 +646,7 @@ async def test_dashboard_shows_answers_and_unreachable_people(
     assert "<svg" in text and "<rect" in text
 
 
-async def test_inbox_shows_notices_in_the_coachs_language_and_marks_them_read(
+async def test_inbox_shows_notices_in_the_coachs_language_and_a_post_marks_them_read(
     browser, staff, make_participant, make_appointment, sessions
 ):
     coach = await staff(locale="de")
@@ -669,9 +669,28 @@ async def test_inbox_shows_notices_in_the_coachs_language_and_marks_them_read(
     assert "Hevin" in page.text and "neu" in page.text
     async with sessions() as session:
         row = await session.scalar(select(OutboxMessage))
-    assert row.state == "read"
+    assert row.state == "inbox"  # looking changes nothing (a GET never does)
+    assert '<span class="badge">' in (await b.get("/admin/inbox")).text
+    # A notice that arrives after the page was shown stays new.
+    async with sessions.begin() as session:
+        later = OutboxMessage(
+            staff_id=coach.id,
+            template="appointment.answer",
+            subject_type="appointment",
+            subject_id=appointment.id,
+            params={"response": "declined"},
+            state="inbox",
+        )
+        session.add(later)
+    upto = re.search(r'name="upto" value="(\d+)"', page.text).group(1)
+    marked = await b.post("/admin/inbox/read", {"upto": upto})
+    assert marked.status_code == 303
+    async with sessions() as session:
+        states = dict((await session.execute(select(OutboxMessage.id, OutboxMessage.state))).all())
+    assert states == {row.id: "read", later.id: "inbox"}
     again = await b.get("/admin/inbox")
-    assert "Hevin" in again.text and '<span class="badge">' not in again.text
+    assert again.text.count('<span class="badge">') == 1
+    assert marked.headers["location"] == "/admin/inbox?done=read"
 
 
 # ---------------------------------------------------------------- data protection
@@ -834,6 +853,21 @@ async def test_numbers_too_big_to_be_ids_get_a_clear_answer(browser, staff, sess
             "start0": "09:00",
             "end0": "12:00",
             "module": "99999999999",
+        },
+    )
+    # No such module: said beside the field, instead of a course silently without one.
+    assert course.status_code == 400 and "Wählen Sie ein Modul aus der Liste." in course.text
+    course = await b.post(
+        "/admin/courses/new",
+        {
+            "title": "Deutsch A2",
+            "kind": "german_course",
+            "location": "VHS Unna",
+            "starts_on": "2026-12-01",
+            "ends_on": "2027-03-01",
+            "day0": "0",
+            "start0": "09:00",
+            "end0": "12:00",
         },
     )
     assert course.status_code == 303

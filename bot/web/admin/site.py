@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
@@ -18,16 +19,24 @@ from babel.dates import format_date, format_datetime, format_time, get_day_names
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from bot.features.courses import own_course
+from bot.features.roster import own_participant
 from bot.i18n import A_, Translator, admin_translator, translator
 from bot.plumbing.errors import UserError
+from bot.plumbing.reminders import ReminderPolicy
 from bot.plumbing.routes import Routes
 from bot.plumbing.throttle import LoginThrottle, Throttle
 from bot.settings import Settings
 from bot.web.admin.auth import Auth, CsrfFailed, Forbidden, Login, LoginRequired
+from bot.web.admin.forms import F, Submitted, read
+from storage.db import begin_writing
+from storage.models import Course, Participant
 from storage.types import utcnow
 
 T = TypeVar("T")
@@ -52,8 +61,13 @@ DONE = {
     ),
     "handed_over": A_("Marked as handed over to KIM."),
     "answered": A_("Answer sent. It reaches the participant in their chat."),
+    "read": A_("Marked as read."),
     "erased": A_("The participant's data is erased. Only anonymous counts remain."),
 }
+
+
+class NotFound(Exception):
+    """The record does not exist or is not the staff member's: the page answers 404."""
 
 
 @dataclass
@@ -77,6 +91,11 @@ class Ctx:
         """The process settings."""
         return self.site.settings
 
+    @cached_property
+    def policy(self) -> ReminderPolicy:
+        """The reminder rules the actions of this request plan with."""
+        return ReminderPolicy.from_settings(self.settings)
+
     @property
     def today(self) -> date:
         """Today in the programme's time zone."""
@@ -97,6 +116,44 @@ class Ctx:
                 return await action(), None
         except UserError as error:
             return None, self.error_text(error)
+
+    async def save(self, form: Submitted[F], action: Callable[[], Awaitable[T]]) -> T | None:
+        """Run a form's action in a savepoint: its result, or None with the refusal put
+        on the form beside the field it names (nothing kept)."""
+        try:
+            async with self.session.begin_nested():
+                return await action()
+        except UserError as error:
+            form.refuse(error.message, field=error.field, **error.params)
+            return None
+
+    def submitted(self, model: type[F]) -> Submitted[F]:
+        """The posted form read into `model`: the values, or an error per field."""
+        sent = self.form.keys() if self.form is not None else ()
+        return read(model, {name: self.field(name) for name in model.model_fields if name in sent})
+
+    async def own_participant(self, participant_id: int | None = None) -> Participant:
+        """The participant of the path (or `participant_id`) if this staff member may work
+        with them; else NotFound, the 404 page."""
+        if participant_id is None:
+            participant_id = int(self.request.path_params["pid"])
+        try:
+            return await own_participant(
+                self.session, actor=self.login.staff, participant_id=participant_id
+            )
+        except UserError:
+            raise NotFound from None
+
+    async def own_course(self) -> Course:
+        """The course of the path if this staff member may work on it; else NotFound."""
+        try:
+            return await own_course(
+                self.session,
+                actor=self.login.staff,
+                course_id=int(self.request.path_params["cid"]),
+            )
+        except UserError:
+            raise NotFound from None
 
     def field(self, name: str, default: str = "") -> str:
         """A posted text field, stripped, or `default`."""
@@ -124,6 +181,32 @@ class Ctx:
 
 
 Handler = Callable[[Ctx], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One admin route as a resource module declares it; `AdminSite.mount` wraps it."""
+
+    path: str
+    handler: Handler
+    methods: tuple[str, ...]
+    admin_only: bool = False
+
+
+def get(path: str, handler: Handler, *, admin_only: bool = False) -> Page:
+    """A page that only shows."""
+    return Page(path, handler, ("GET",), admin_only)
+
+
+def post(path: str, handler: Handler, *, admin_only: bool = False) -> Page:
+    """An action (a form's target)."""
+    return Page(path, handler, ("POST",), admin_only)
+
+
+def form(path: str, handler: Handler, *, admin_only: bool = False) -> Page:
+    """A form page: GET shows it, POST saves it."""
+    return Page(path, handler, ("GET", "POST"), admin_only)
+
 
 MAX_ID_DIGITS = 9  # ids fit PostgreSQL's integer; a longer number is no id of ours
 
@@ -202,21 +285,41 @@ class AdminSite:
 
         async def endpoint(request: Request) -> Response:
             now = utcnow()
-            async with self.sessions.begin() as session:
-                login = await self.auth.login(request, session, now=now)
-                if admin_only and not login.is_admin:
-                    raise Forbidden
-                form = None
-                if request.method == "POST":
-                    form = await self.auth.checked_form(request, login)
-                ctx = Ctx(request, session, login, self, now, form)
-                try:
-                    return await handler(ctx)
-                finally:
+            form = None
+            if request.method == "POST":
+                # The body first, outside the transaction: the write lock is not held while
+                # a slow browser uploads.
+                self.auth.session_token(request)
+                form = await request.form(max_fields=200)
+            try:
+                async with self.sessions.begin() as session:
                     if form is not None:
-                        await form.close()  # uploaded files live in temporary files
+                        # A POST writes: it takes SQLite's write lock now, so no other
+                        # writer's commit can make it fail halfway (storage.db).
+                        await begin_writing(session)
+                    login = await self.auth.login(request, session, now=now)
+                    request.state.admin_language = login.staff.locale or "de"
+                    if admin_only and not login.is_admin:
+                        raise Forbidden
+                    if form is not None:
+                        self.auth.check_csrf(form, login)
+                    ctx = Ctx(request, session, login, self, now, form)
+                    try:
+                        return await handler(ctx)
+                    except NotFound:
+                        return not_found(ctx)
+            finally:
+                if form is not None:
+                    await form.close()  # uploaded files live in temporary files
 
         return endpoint
+
+    def mount(self, pages: list[Page]) -> list[Route]:
+        """Starlette routes for a resource module's pages."""
+        return [
+            Route(p.path, self.page(p.handler, admin_only=p.admin_only), methods=list(p.methods))
+            for p in pages
+        ]
 
     def render(self, ctx: Ctx, name: str, *, status: int = 200, **context: Any) -> Response:
         """A template with the staff user's language, CSRF token and navigation."""
@@ -259,10 +362,11 @@ class AdminSite:
         )
 
     def bare(self, request: Request, name: str, *, status: int = 200, **context: Any) -> Response:
-        """A page outside a login (the login form, errors), in German or the browser's
-        English."""
+        """A page outside a page handler (the login form, errors): in the staff member's
+        language once the request's login is known, else German or the browser's English."""
+        known = getattr(request.state, "admin_language", None)
         header = request.headers.get("accept-language", "de").lower()
-        t = admin_translator("en" if header.startswith("en") else "de")
+        t = admin_translator(known or ("en" if header.startswith("en") else "de"))
         if context.get("error"):
             context["error"] = self.translate(t, context["error"])
         values = {
@@ -275,8 +379,21 @@ class AdminSite:
             request, f"admin/{name}", values, status_code=status
         )
 
+    async def find_language(self, request: Request) -> None:
+        """For an error before any page handler ran (an unknown address): the language of
+        the staff member whose session cookie came along, if any."""
+        if getattr(request.state, "admin_language", None):
+            return
+        try:
+            async with self.sessions() as session:
+                login = await self.auth.login(request, session, now=utcnow())
+        except LoginRequired:
+            return
+        request.state.admin_language = login.staff.locale or "de"
+
     def exception_handlers(self) -> dict[Any, Callable[..., Any]]:
-        """Answers for no login (redirect), a missing CSRF token and a forbidden page."""
+        """Answers for no login (redirect), a missing CSRF token, a forbidden page, an
+        unknown address and a failure: each in the staff member's language."""
 
         async def to_login(request: Request, _exc: Exception) -> Response:
             target = request.url.path
@@ -306,7 +423,39 @@ class AdminSite:
                 message=A_("Only admins may open this page."),
             )
 
-        return {LoginRequired: to_login, CsrfFailed: csrf, Forbidden: forbidden}
+        async def no_such_page(request: Request, exc: Exception) -> Response:
+            await self.find_language(request)
+            code = exc.status_code if isinstance(exc, HTTPException) else 404
+            return self.bare(
+                request,
+                "error.html",
+                status=code,
+                # TRANSLATORS: admin web; an address that is not a page of the staff web.
+                message=A_("This page does not exist. Check the address, or start again."),
+            )
+
+        async def failed(request: Request, _exc: Exception) -> Response:
+            # The traceback is logged by the server; the database may be what failed, so
+            # the language is the one the request had already found, or the browser's.
+            return self.bare(
+                request,
+                "error.html",
+                status=500,
+                # TRANSLATORS: admin web; an unexpected error (a bug or the database).
+                message=A_(
+                    "Something went wrong on our side. Nothing was saved. Please try again "
+                    "in a minute; if it happens again, tell your admin the time it happened."
+                ),
+            )
+
+        return {
+            LoginRequired: to_login,
+            CsrfFailed: csrf,
+            Forbidden: forbidden,
+            404: no_such_page,
+            405: no_such_page,
+            500: failed,
+        }
 
 
 def not_found(ctx: Ctx) -> Response:

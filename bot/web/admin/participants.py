@@ -1,10 +1,10 @@
-"""Participants: list, create, edit, import, export, invite letters, and their appointments."""
+"""Participants: list, create, edit, import, export, erase and invite letters."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -12,11 +12,6 @@ import segno
 from sqlalchemy import select
 from starlette.responses import JSONResponse, Response
 
-from bot.features.appointments.planning import (
-    cancel_appointment,
-    create_appointment,
-    move_appointment,
-)
 from bot.features.onboarding.invites import create_invite, revoke_invites
 from bot.features.onboarding.letter import letter_texts
 from bot.features.privacy import erase_participant, export_participant
@@ -25,23 +20,28 @@ from bot.features.roster import (
     OUTCOMES,
     create_participant,
     import_participants,
-    own_participant,
     update_participant,
 )
 from bot.i18n import A_, LANGUAGES
 from bot.plumbing.errors import UserError
 from bot.plumbing.labels import KIND_LABELS
-from bot.plumbing.reminders import ReminderPolicy
 from bot.plumbing.voice import Voice
-from bot.web.admin.site import Ctx, not_found, parse_id
+from bot.web.admin.forms import (
+    APPOINTMENT_KINDS,
+    AppointmentForm,
+    MoveForm,
+    ParticipantForm,
+    Submitted,
+    empty,
+)
+from bot.web.admin.site import Ctx, Page, form, get, not_found, parse_id, post
 from storage import audit
 from storage.appointments import enrolments_of
 from storage.invites import open_invites
-from storage.models import Appointment, Module, Participant, StaffUser
+from storage.models import Module, Participant, StaffUser
 from storage.overview import appointments_of, chats_of, courses_for, search_participants
 
 PAGE = 50
-APPOINTMENT_KINDS = [kind for kind in KIND_LABELS if not kind.endswith("_course")]
 
 
 async def form_choices(ctx: Ctx) -> dict[str, Any]:
@@ -59,14 +59,6 @@ async def form_choices(ctx: Ctx) -> dict[str, Any]:
         "coach_names": {c.id: c.display_name for c in coaches},
         "languages": LANGUAGES,
     }
-
-
-def _local(ctx: Ctx, day: str, clock: str) -> datetime | None:
-    """A local date and time from a form as an aware datetime, or None if malformed."""
-    try:
-        return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=ctx.settings.tz)
-    except ValueError:
-        return None
 
 
 async def participant_list(ctx: Ctx) -> Response:
@@ -142,19 +134,15 @@ async def participants_csv(ctx: Ctx) -> Response:
     )
 
 
-PARTICIPANT_FIELDS = ("name", "language", "module", "coach")
-
-
 async def _participant_form(
-    ctx: Ctx, person: Participant | None, values: dict[str, str], error: str | None = None
+    ctx: Ctx, person: Participant | None, form: Submitted[ParticipantForm]
 ) -> Response:
     """The add/edit form, with what was typed and what is wrong (nothing is saved then)."""
     return ctx.render(
         "participant_form.html",
-        status=400 if error else 200,
+        status=400 if form.errors else 200,
         person=person,
-        values=values,
-        error=error,
+        form=form,
         **await form_choices(ctx),
     )
 
@@ -162,72 +150,74 @@ async def _participant_form(
 async def participant_new(ctx: Ctx) -> Response:
     """Create one participant."""
     if ctx.form is None:
-        return await _participant_form(ctx, None, {})
-    values = {k: ctx.field(k) for k in PARTICIPANT_FIELDS}
-    created, error = await ctx.attempt(
+        return await _participant_form(ctx, None, empty(ParticipantForm))
+    posted = ctx.submitted(ParticipantForm)
+    if (data := posted.data) is None:
+        return await _participant_form(ctx, None, posted)
+    created = await ctx.save(
+        posted,
         lambda: create_participant(
             ctx.session,
             actor=ctx.login.staff,
-            display_name=values["name"],
-            locale=values["language"] or None,
-            module_id=parse_id(values["module"]),
-            coach_id=parse_id(values["coach"]),
-        )
+            display_name=data.name,
+            locale=data.language,
+            module_id=data.module,
+            coach_id=data.coach,
+        ),
     )
     if created is None:
-        return await _participant_form(ctx, None, values, error)
+        return await _participant_form(ctx, None, posted)
     return ctx.redirect(f"/admin/participants/{created.id}", "created")
 
 
 async def participant_edit(ctx: Ctx) -> Response:
     """Change a participant's name, language, module or coach."""
-    participant_id = int(ctx.request.path_params["pid"])
-    try:
-        person = await own_participant(
-            ctx.session, actor=ctx.login.staff, participant_id=participant_id
-        )
-    except UserError:
-        return not_found(ctx)
+    person = await ctx.own_participant()
     if ctx.form is None:
-        values = {
-            "name": person.display_name,
-            "language": person.locale or "",
-            "module": str(person.module_id or ""),
-            "coach": str(person.coach_id or ""),
-        }
-        return await _participant_form(ctx, person, values)
-    values = {k: ctx.field(k) for k in PARTICIPANT_FIELDS}
-    _, error = await ctx.attempt(
+        current = empty(
+            ParticipantForm,
+            name=person.display_name,
+            language=person.locale or "",
+            module=str(person.module_id or ""),
+            coach=str(person.coach_id or ""),
+        )
+        return await _participant_form(ctx, person, current)
+    posted = ctx.submitted(ParticipantForm)
+    if (data := posted.data) is None:
+        return await _participant_form(ctx, person, posted)
+    saved = await ctx.save(
+        posted,
         lambda: update_participant(
             ctx.session,
             actor=ctx.login.staff,
-            participant_id=participant_id,
-            display_name=values["name"],
-            locale=values["language"] or None,
-            module_id=parse_id(values["module"]),
-            coach_id=parse_id(values["coach"]),
-        )
+            participant_id=person.id,
+            display_name=data.name,
+            locale=data.language,
+            module_id=data.module,
+            coach_id=data.coach,
+        ),
     )
-    if error:
-        return await _participant_form(ctx, person, values, error)
-    return ctx.redirect(f"/admin/participants/{participant_id}", "saved")
+    if saved is None:
+        return await _participant_form(ctx, person, posted)
+    return ctx.redirect(f"/admin/participants/{person.id}", "saved")
 
 
 async def participant_detail(ctx: Ctx) -> Response:
     """One participant: chats, appointments with answers, courses, invites. Viewing is
     audited."""
-    return await _detail(ctx, int(ctx.request.path_params["pid"]))
+    return await participant_page(ctx, await ctx.own_participant())
 
 
-async def _detail(
-    ctx: Ctx, participant_id: int, *, error: str | None = None, status: int = 200
+async def participant_page(
+    ctx: Ctx,
+    person: Participant,
+    *,
+    error: str | None = None,
+    plan: Submitted[AppointmentForm] | None = None,
+    moving: tuple[int, Submitted[MoveForm]] | None = None,
+    ending: Submitted[Any] | None = None,
 ) -> Response:
-    try:
-        person = await own_participant(
-            ctx.session, actor=ctx.login.staff, participant_id=participant_id
-        )
-    except UserError:
-        return not_found(ctx)
+    """The participant's page; a refused form comes back with what was typed (400)."""
     await audit.record(
         ctx.session,
         actor=ctx.audit_actor(),
@@ -239,6 +229,12 @@ async def _detail(
     coach_id = None if ctx.login.is_admin else ctx.login.staff.id
     enrolments = await enrolments_of(ctx.session, participant_id=person.id)
     enrolled = {e.course_id for e in enrolments}
+    refused = (
+        error
+        or (plan and plan.errors)
+        or (moving and moving[1].errors)
+        or (ending and ending.errors)
+    )
     return ctx.render(
         "participant.html",
         person=person,
@@ -256,7 +252,10 @@ async def _detail(
         today=ctx.today,
         kind_names=KIND_LABELS,
         error=error,
-        status=status,
+        plan=plan or empty(AppointmentForm),
+        moving=moving,
+        ending=ending,
+        status=400 if refused else 200,
         **await form_choices(ctx),
     )
 
@@ -290,9 +289,8 @@ async def participant_import(ctx: Ctx) -> Response:
 async def participant_export(ctx: Ctx) -> Response:
     """Everything stored about one participant (GDPR Art. 15): a readable page, or JSON
     with ?format=json. The export is audited."""
-    participant_id = int(ctx.request.path_params["pid"])
+    participant_id = (await ctx.own_participant()).id
     try:
-        await own_participant(ctx.session, actor=ctx.login.staff, participant_id=participant_id)
         data = await export_participant(ctx.session, participant_id=participant_id)
     except UserError:
         return not_found(ctx)
@@ -315,20 +313,15 @@ async def participant_export(ctx: Ctx) -> Response:
 
 async def participant_erase(ctx: Ctx) -> Response:
     """Erase a participant's personal data everywhere (the same action as /delete)."""
-    participant_id = int(ctx.request.path_params["pid"])
-    try:
-        await own_participant(ctx.session, actor=ctx.login.staff, participant_id=participant_id)
-    except UserError:
-        return not_found(ctx)
+    person = await ctx.own_participant()
     if ctx.field("confirm") != "yes":
-        return await _detail(
+        return await participant_page(
             ctx,
-            participant_id,
+            person,
             error=ctx._(A_("Tick the box to confirm the erasure. Nothing was erased.")),
-            status=400,
         )
     await erase_participant(
-        ctx.session, participant_id=participant_id, actor=ctx.audit_actor(), now=ctx.now
+        ctx.session, participant_id=person.id, actor=ctx.audit_actor(), now=ctx.now
     )
     return ctx.redirect("/admin/participants", "erased")
 
@@ -339,15 +332,9 @@ async def participant_erase(ctx: Ctx) -> Response:
 async def invite_letter(ctx: Ctx) -> Response:
     """A new invite (older ones are revoked) as a printable A4 letter with QR codes, in the
     participant's language and German. The token exists only in this response."""
-    participant_id = int(ctx.request.path_params["pid"])
-    try:
-        person = await own_participant(
-            ctx.session, actor=ctx.login.staff, participant_id=participant_id
-        )
-    except UserError:
-        return not_found(ctx)
+    person = await ctx.own_participant()
     if person.status != "active":
-        return ctx.redirect(f"/admin/participants/{participant_id}")
+        return ctx.redirect(f"/admin/participants/{person.id}")
     invite = await create_invite(
         ctx.session,
         participant=person,
@@ -388,109 +375,20 @@ async def invite_letter(ctx: Ctx) -> Response:
 
 async def invite_revoke(ctx: Ctx) -> Response:
     """Revoke a participant's open invites (a lost letter)."""
-    participant_id = int(ctx.request.path_params["pid"])
-    try:
-        person = await own_participant(
-            ctx.session, actor=ctx.login.staff, participant_id=participant_id
-        )
-    except UserError:
-        return not_found(ctx)
+    person = await ctx.own_participant()
     await revoke_invites(ctx.session, participant=person, now=ctx.now, actor_id=ctx.login.staff.id)
-    return ctx.redirect(f"/admin/participants/{participant_id}", "revoked")
+    return ctx.redirect(f"/admin/participants/{person.id}", "revoked")
 
 
-# ---------------------------------------------------------------- appointments
-
-
-async def _back(ctx: Ctx, participant_id: int, error: str) -> Response:
-    """The participant's page again, with what went wrong; nothing was changed."""
-    return await _detail(ctx, participant_id, error=error, status=400)
-
-
-async def _belongs(ctx: Ctx, appointment_id: int, participant_id: int) -> None:
-    """The appointment of the page's participant, else a UserError (nothing changes)."""
-    appointment = await ctx.session.get(Appointment, appointment_id)
-    if appointment is None or appointment.participant_id != participant_id:
-        raise UserError(A_("This appointment does not exist."))
-
-
-async def appointment_plan(ctx: Ctx) -> Response:
-    """Plan an appointment: the participant is told and reminded (same actions as the bot)."""
-    participant_id = int(ctx.request.path_params["pid"])
-    starts = _local(ctx, ctx.field("date"), ctx.field("start"))
-    ends = _local(ctx, ctx.field("date"), ctx.field("end"))
-    if starts is None or ends is None:
-        return await _back(ctx, participant_id, ctx._(A_("Give a date, a start and an end time.")))
-    kind = ctx.field("kind")
-    if kind not in APPOINTMENT_KINDS:
-        return await _back(
-            ctx, participant_id, ctx._(A_("Choose what kind of appointment it is."))
-        )
-    place = ctx.field("location")
-    if not place:
-        return await _back(ctx, participant_id, ctx._(A_("Give the place of the appointment.")))
-    _, error = await ctx.attempt(
-        lambda: create_appointment(
-            ctx.session,
-            actor=ctx.login.staff,
-            participant_id=participant_id,
-            kind=kind,
-            starts_at=starts,
-            ends_at=ends,
-            location=place[:300],
-            policy=ReminderPolicy.from_settings(ctx.settings),
-            now=ctx.now,
-        )
-    )
-    if error:
-        return await _back(ctx, participant_id, error)
-    return ctx.redirect(f"/admin/participants/{participant_id}#appointments", "planned")
-
-
-async def appointment_move(ctx: Ctx) -> Response:
-    """Move an appointment; its answer and reminders start over."""
-    participant_id = int(ctx.request.path_params["pid"])
-    appointment_id = int(ctx.request.path_params["aid"])
-    starts = _local(ctx, ctx.field("date"), ctx.field("start"))
-    ends = _local(ctx, ctx.field("date"), ctx.field("end"))
-    if starts is None or ends is None:
-        return await _back(ctx, participant_id, ctx._(A_("Give a date, a start and an end time.")))
-
-    async def move() -> Appointment:
-        await _belongs(ctx, appointment_id, participant_id)
-        return await move_appointment(
-            ctx.session,
-            actor=ctx.login.staff,
-            appointment_id=appointment_id,
-            starts_at=starts,
-            ends_at=ends,
-            location=ctx.field("location") or None,
-            policy=ReminderPolicy.from_settings(ctx.settings),
-            now=ctx.now,
-        )
-
-    moved, error = await ctx.attempt(move)
-    if error or moved is None:
-        return await _back(
-            ctx, participant_id, error or ctx._(A_("This appointment does not exist."))
-        )
-    return ctx.redirect(f"/admin/participants/{participant_id}#appointments", "moved")
-
-
-async def appointment_cancel(ctx: Ctx) -> Response:
-    """Cancel an appointment; the participant is told and reminders stop."""
-    participant_id = int(ctx.request.path_params["pid"])
-    appointment_id = int(ctx.request.path_params["aid"])
-
-    async def cancel() -> Appointment:
-        await _belongs(ctx, appointment_id, participant_id)
-        return await cancel_appointment(
-            ctx.session, actor=ctx.login.staff, appointment_id=appointment_id, now=ctx.now
-        )
-
-    cancelled, error = await ctx.attempt(cancel)
-    if error or cancelled is None:
-        return await _back(
-            ctx, participant_id, error or ctx._(A_("This appointment does not exist."))
-        )
-    return ctx.redirect(f"/admin/participants/{participant_id}#appointments", "cancelled")
+routes: list[Page] = [
+    get("/participants", participant_list),
+    get("/participants.csv", participants_csv),
+    form("/participants/new", participant_new),
+    form("/participants/import", participant_import),
+    get("/participants/{pid:id}", participant_detail),
+    form("/participants/{pid:id}/edit", participant_edit),
+    get("/participants/{pid:id}/export", participant_export),
+    post("/participants/{pid:id}/erase", participant_erase),
+    post("/participants/{pid:id}/invite", invite_letter),
+    post("/participants/{pid:id}/revoke", invite_revoke),
+]
