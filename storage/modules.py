@@ -34,4 +34,4 @@ async def participants_per_module(session: AsyncSession) -> dict[int, int]:
         .where(Participant.module_id.is_not(None), Participant.status != "deleted")
         .group_by(Participant.module_id)
     )
-    return {module_id: count for module_id, count in result.tuples() if module_id is not None}
+    return {module_id: count for module_id, count in result.all() if module_id is not None}
