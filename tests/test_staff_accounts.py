@@ -414,3 +414,17 @@ def test_the_command_line_lists_deactivates_and_resets(tmp_path, monkeypatch, ca
     assert "deactivated" in out.splitlines()[2]
     code, _, err = run("admin", "create", "--email", "c@example.org", "--name", "Cem", "--link")
     assert code == 1 and "exists already" in err
+
+
+def test_the_readme_states_the_login_limits_the_code_applies():
+    from pathlib import Path
+
+    from bot.plumbing.throttle import PER_ACCOUNT, PER_CLIENT
+
+    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text().split())
+    words = {5: "five", 30: "thirty"}
+    assert PER_ACCOUNT.minutes == PER_CLIENT.minutes == 15
+    assert (
+        f"{words[PER_ACCOUNT.tries]} failed logins for one account from one address, or "
+        f"{words[PER_CLIENT.tries]} from one address, in 15 minutes"
+    ) in readme
