@@ -93,7 +93,12 @@ async def test_a_new_kreis_sets_itself_up_on_an_empty_database(
     modules = await admin.get("/admin/modules")
     assert "PfaFF – Pflegeausbildung" in _text(modules) and "<code>coaching</code>" in modules.text
 
-    # 4. Invite a coach: the link is shown once, on the page.
+    # 4. Invite a coach: a wrong address comes back beside its field, with what was typed.
+    typo = await admin.post("/admin/staff/new", {"name": "Miriam Hoffmann", "email": "m.hoffmann"})
+    assert typo.status_code == 400 and 'value="Miriam Hoffmann"' in typo.text
+    error = re.search(r'id="email-error">([^<]+)<', typo.text)
+    assert error and html.unescape(error.group(1)) == "Die E-Mail-Adresse sieht falsch aus."
+    # The link is shown once, on the page.
     invited = await admin.post(
         "/admin/staff/new", {"name": "Miriam Hoffmann", "email": "m.hoffmann@kreis.example"}
     )
@@ -228,6 +233,9 @@ async def test_a_retired_module_is_not_offered_but_keeps_its_people(
     a = browser()
     await a.login(admin.email, PASSWORD)
     assert (await a.post(f"/admin/modules/{old.id}/retire")).status_code == 303
+    taken = await a.post(f"/admin/modules/{new.id}/rename", {"name": "alter baustein"})
+    assert taken.status_code == 400
+    assert "Einen Baustein mit diesem Namen gibt es schon." in _text(taken)
     renamed = await a.post(f"/admin/modules/{new.id}/rename", {"name": "Neuer Name"})
     assert renamed.status_code == 303
     form = await a.get("/admin/participants/new")

@@ -30,16 +30,16 @@ def _require_admin(actor: StaffUser) -> None:
 def _check_name(value: str) -> str:
     name = " ".join(value.split())
     if not name:
-        raise UserError(A_("The name must not be empty."))
+        raise UserError(A_("The name must not be empty."), field="name")
     if len(name) > MAX_NAME:
-        raise UserError(A_("The name may have at most {n} characters."), n=MAX_NAME)
+        raise UserError(A_("The name may have at most {n} characters."), n=MAX_NAME, field="name")
     return name
 
 
 async def _unique_name(session: AsyncSession, name: str, module_id: int | None = None) -> None:
     other = await find_module_by_name(session, name=name)
     if other is not None and other.id != module_id:
-        raise UserError(A_("A module with this name exists already."))
+        raise UserError(A_("A module with this name exists already."), field="name")
 
 
 async def _module(session: AsyncSession, module_id: int) -> Module:
@@ -60,11 +60,12 @@ async def create_module(
             A_(
                 "The code may have lower-case letters a-z, digits, - and _ "
                 "(at most 40, e.g. coaching)."
-            )
+            ),
+            field="code",
         )
     name = _check_name(name)
     if await find_module_by_code(session, code=code) is not None:
-        raise UserError(A_("A module with this code exists already."))
+        raise UserError(A_("A module with this code exists already."), field="code")
     await _unique_name(session, name)
     module = Module(code=code, name_de=name)
     session.add(module)

@@ -69,18 +69,20 @@ async def create_staff(
     email = email.strip().lower()
     name = display_name.strip()
     if len(email) > MAX_EMAIL or not EMAIL.fullmatch(email):
-        raise UserError(A_("The e-mail address looks wrong."))
+        raise UserError(A_("The e-mail address looks wrong."), field="email")
     if not name:
-        raise UserError(A_("The name must not be empty."))
+        raise UserError(A_("The name must not be empty."), field="name")
     if len(name) > MAX_NAME:
-        raise UserError(A_("The name may have at most {n} characters."), n=MAX_NAME)
+        raise UserError(A_("The name may have at most {n} characters."), n=MAX_NAME, field="name")
     if role not in ROLES:
-        raise UserError(A_("Choose the role admin or coach."))
+        raise UserError(A_("Choose the role admin or coach."), field="role")
     problem = password_problem(password) if password is not None else None
     if problem:
         raise UserError(problem)
     if await find_staff_by_email(session, email=email) is not None:
-        raise UserError(A_("A staff account with this e-mail address exists already."))
+        raise UserError(
+            A_("A staff account with this e-mail address exists already."), field="email"
+        )
     user = StaffUser(
         email=email,
         display_name=name,

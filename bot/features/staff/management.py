@@ -157,7 +157,7 @@ async def change_role(
     """Make a staff user an admin or a coach."""
     _require_admin(actor)
     if role not in ROLES:
-        raise UserError(A_("Choose the role admin or coach."))
+        raise UserError(A_("Choose the role admin or coach."), field="role")
     staff = await _staff(session, staff_id)
     if staff.role == role:
         return staff
@@ -236,7 +236,7 @@ async def hand_over_caseload(
     source = await _staff(session, from_id)
     target = await session.get(StaffUser, to_id) if to_id is not None else None
     if target is None or not target.active or target.id == source.id:
-        raise UserError(A_("Choose another active staff member to take over."))
+        raise UserError(A_("Choose another active staff member to take over."), field="to")
     moved = await reassign_caseload(session, from_id=source.id, to_id=target.id, now=now)
     await audit.record(
         session,
@@ -283,11 +283,11 @@ async def password_link_owner(session: AsyncSession, *, token: str, now: datetim
 
 def check_new_password(new: str, again: str) -> None:
     """UserError unless the two entries match and follow the password rules."""
-    if new != again:
-        raise UserError(A_("The two new passwords differ."))
     problem = password_problem(new)
     if problem:
-        raise UserError(problem)
+        raise UserError(problem, field="new")
+    if new != again:
+        raise UserError(A_("The two new passwords differ."), field="again")
 
 
 async def set_password_with_link(

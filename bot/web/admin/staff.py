@@ -5,7 +5,10 @@ the invited person sets their password (outside any login)."""
 from __future__ import annotations
 
 import hmac
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
+from pydantic import BeforeValidator
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -27,16 +30,38 @@ from bot.features.staff.management import (
 )
 from bot.i18n import A_
 from bot.plumbing.errors import UserError
-from bot.web.admin.site import AdminSite, Ctx, Page, get, not_found, parse_id, post
+from bot.web.admin.forms import ChosenId, Form, Says, Submitted, empty
+from bot.web.admin.site import AdminSite, Ctx, Page, get, not_found, post
 from storage import audit
 from storage.models import StaffUser
 from storage.staff import caseload, list_staff, open_password_links
 from storage.types import utcnow
 
+F = TypeVar("F", bound=Form)
 ROLE_NAMES = {"admin": A_("Admin"), "coach": A_("Coach")}
 
 
-async def staff_list(ctx: Ctx, *, error: str | None = None, status: int = 200) -> Response:
+class InviteForm(Form):
+    """Invite a staff member: the action checks name, e-mail address and role."""
+
+    name: str = ""
+    email: str = ""
+    role: Annotated[str, BeforeValidator(lambda value: value or "coach")] = "coach"
+
+
+class RoleForm(Form):
+    """Make someone an admin or a coach."""
+
+    role: str = ""
+
+
+class HandoverForm(Form):
+    """Who takes over a staff member's participants."""
+
+    to: Annotated[ChosenId, Says(A_("Choose another active staff member to take over."))] = None
+
+
+async def staff_list(ctx: Ctx, form: Submitted[InviteForm] | None = None) -> Response:
     """Every account with its role and state; the form to invite someone."""
     people = await list_staff(ctx.session)
     links = await open_password_links(ctx.session, now=ctx.now)
@@ -46,14 +71,13 @@ async def staff_list(ctx: Ctx, *, error: str | None = None, status: int = 200) -
     }
     return ctx.render(
         "staff.html",
-        status=status,
+        status=400 if form is not None and form.errors else 200,
         people=people,
         links=links,
         locked=locked,
         roles=ROLES,
         role_names=ROLE_NAMES,
-        values={k: ctx.field(k) for k in ("name", "email", "role")},
-        error=error,
+        form=form or empty(InviteForm, role="coach"),
     )
 
 
@@ -71,18 +95,22 @@ def _link_page(ctx: Ctx, staff: StaffUser, link: PasswordLink, *, invited: bool)
 
 async def staff_invite(ctx: Ctx) -> Response:
     """Add an account; the page shows the one-time link to pass on."""
-    result, error = await ctx.attempt(
+    posted = ctx.submitted(InviteForm)
+    if (data := posted.data) is None:
+        return await staff_list(ctx, posted)
+    result = await ctx.save(
+        posted,
         lambda: invite_staff(
             ctx.session,
             actor=ctx.login.staff,
-            email=ctx.field("email"),
-            display_name=ctx.field("name"),
-            role=ctx.field("role", "coach"),
+            email=data.email,
+            display_name=data.name,
+            role=data.role,
             now=ctx.now,
-        )
+        ),
     )
-    if error or result is None:
-        return await staff_list(ctx, error=error, status=400)
+    if result is None:
+        return await staff_list(ctx, posted)
     staff, link = result
     return _link_page(ctx, staff, link, invited=True)
 
@@ -91,8 +119,9 @@ async def _person(ctx: Ctx) -> StaffUser | None:
     return await ctx.session.get(StaffUser, int(ctx.request.path_params["sid"]))
 
 
-async def staff_detail(ctx: Ctx, *, error: str | None = None, status: int = 200) -> Response:
-    """One account: role, state, its participants and the hand-over to another coach."""
+async def staff_detail(ctx: Ctx, form: Submitted[Any] | None = None) -> Response:
+    """One account: role, state, its participants and the hand-over to another coach;
+    `form`: a refused change, its error beside its field."""
     person = await _person(ctx)
     if person is None:
         return not_found(ctx)
@@ -100,7 +129,7 @@ async def staff_detail(ctx: Ctx, *, error: str | None = None, status: int = 200)
     others = [s for s in await list_staff(ctx.session) if s.active and s.id != person.id]
     return ctx.render(
         "staff_detail.html",
-        status=status,
+        status=400 if form is not None and form.errors else 200,
         person=person,
         link=links.get(person.id),
         locked=person.active
@@ -109,71 +138,82 @@ async def staff_detail(ctx: Ctx, *, error: str | None = None, status: int = 200)
         others=others,
         roles=ROLES,
         role_names=ROLE_NAMES,
-        error=error,
+        form=form,
     )
 
 
-async def _change(ctx: Ctx, action: str) -> Response:
-    """Run one of the account changes; back to the account page with a confirmation."""
+async def _change(
+    ctx: Ctx, model: type[F], change: Callable[[StaffUser, F], Awaitable[object]], done: str
+) -> Response:
+    """Run one of the account changes on the path's person; back to their page with a
+    confirmation, or the page with the refusal."""
     person = await _person(ctx)
     if person is None:
         return not_found(ctx)
-    admin, sid = ctx.login.staff, person.id
-    changes = {
-        "role": lambda: change_role(
-            ctx.session, actor=admin, staff_id=sid, role=ctx.field("role")
-        ),
-        "deactivate": lambda: deactivate_staff(
-            ctx.session, actor=admin, staff_id=sid, now=ctx.now
-        ),
-        "reactivate": lambda: reactivate_staff(ctx.session, actor=admin, staff_id=sid),
-        "unlock": lambda: unlock_staff(
-            ctx.session, actor=admin, staff_id=sid, throttle=ctx.site.auth.throttle
-        ),
-        "handover": lambda: hand_over_caseload(
-            ctx.session,
-            actor=admin,
-            from_id=sid,
-            to_id=parse_id(ctx.field("to")),
-            now=ctx.now,
-        ),
-    }
-    _, error = await ctx.attempt(changes[action])
-    if error:
-        return await staff_detail(ctx, error=error, status=400)
-    done = {
-        "role": "role_changed",
-        "deactivate": "deactivated",
-        "reactivate": "reactivated",
-        "unlock": "unlocked",
-        "handover": "handed_over_caseload",
-    }[action]
-    return ctx.redirect(f"/admin/staff/{sid}", done)
+    posted = ctx.submitted(model)
+    if (data := posted.data) is None:
+        return await staff_detail(ctx, posted)
+    if await ctx.save(posted, lambda: change(person, data)) is None:
+        return await staff_detail(ctx, posted)
+    return ctx.redirect(f"/admin/staff/{person.id}", done)
 
 
 async def staff_role(ctx: Ctx) -> Response:
     """Make the person an admin or a coach."""
-    return await _change(ctx, "role")
+    return await _change(
+        ctx,
+        RoleForm,
+        lambda person, data: change_role(
+            ctx.session, actor=ctx.login.staff, staff_id=person.id, role=data.role
+        ),
+        "role_changed",
+    )
 
 
 async def staff_deactivate(ctx: Ctx) -> Response:
     """Close the account: no login, sessions end, the linked chat stops acting as staff."""
-    return await _change(ctx, "deactivate")
+    return await _change(
+        ctx,
+        Form,
+        lambda person, _: deactivate_staff(
+            ctx.session, actor=ctx.login.staff, staff_id=person.id, now=ctx.now
+        ),
+        "deactivated",
+    )
 
 
 async def staff_reactivate(ctx: Ctx) -> Response:
     """Open a closed account again."""
-    return await _change(ctx, "reactivate")
+    return await _change(
+        ctx,
+        Form,
+        lambda person, _: reactivate_staff(ctx.session, actor=ctx.login.staff, staff_id=person.id),
+        "reactivated",
+    )
 
 
 async def staff_unlock(ctx: Ctx) -> Response:
     """Lift the lock after failed logins."""
-    return await _change(ctx, "unlock")
+    return await _change(
+        ctx,
+        Form,
+        lambda person, _: unlock_staff(
+            ctx.session, actor=ctx.login.staff, staff_id=person.id, throttle=ctx.site.auth.throttle
+        ),
+        "unlocked",
+    )
 
 
 async def staff_handover(ctx: Ctx) -> Response:
     """Give the person's participants, courses and coming appointments to another coach."""
-    return await _change(ctx, "handover")
+    return await _change(
+        ctx,
+        HandoverForm,
+        lambda person, data: hand_over_caseload(
+            ctx.session, actor=ctx.login.staff, from_id=person.id, to_id=data.to, now=ctx.now
+        ),
+        "handed_over_caseload",
+    )
 
 
 async def staff_reset(ctx: Ctx) -> Response:
@@ -181,12 +221,23 @@ async def staff_reset(ctx: Ctx) -> Response:
     person = await _person(ctx)
     if person is None:
         return not_found(ctx)
-    link, error = await ctx.attempt(
-        lambda: reset_password(ctx.session, actor=ctx.login.staff, staff_id=person.id, now=ctx.now)
+    posted = ctx.submitted(Form)
+    link = await ctx.save(
+        posted,
+        lambda: reset_password(
+            ctx.session, actor=ctx.login.staff, staff_id=person.id, now=ctx.now
+        ),
     )
-    if error or link is None:
-        return await staff_detail(ctx, error=error, status=400)
+    if link is None:
+        return await staff_detail(ctx, posted)
     return _link_page(ctx, person, link, invited=False)
+
+
+class PasswordForm(Form):
+    """The set-password page's fields (its errors; the values are never shown again)."""
+
+    new: str = ""
+    again: str = ""
 
 
 routes: list[Page] = [
@@ -248,11 +299,14 @@ def link_pages(site: AdminSite) -> list[Route]:
             return await show(
                 request, status=400, error=A_("The form had expired. Please try again."), **shown
             )
+        # Passwords are read as typed (a form model would strip their spaces), never shown.
         new, again = str(data.get("new") or ""), str(data.get("again") or "")
         try:
             check_new_password(new, again)
         except UserError as error:
-            return await show(request, status=400, error=error.message, **shown)
+            form = empty(PasswordForm)
+            form.refuse(error.message, field=error.field, **error.params)
+            return await show(request, status=400, form=form, **shown)
         hashed = await hash_password(new)  # off the event loop, no connection held
         now = utcnow()
         try:
