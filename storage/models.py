@@ -107,7 +107,7 @@ class Module(Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name_de: Mapped[str] = mapped_column(String(200))
     # A retired module keeps its participants, history and report rows; it is no longer
-    # offered for new participants, imports or broadcasts.
+    # offered for new participants, courses or imports.
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

@@ -10,7 +10,7 @@ from storage.models import Module, Participant
 
 async def list_modules(session: AsyncSession, *, retired: bool = True) -> list[Module]:
     """The modules in the order they were made; without the retired ones if `retired` is
-    False (what new participants, imports and broadcasts are offered)."""
+    False (what new participants, courses and imports are offered)."""
     query = select(Module).order_by(Module.id)
     if not retired:
         query = query.where(Module.retired_at.is_(None))

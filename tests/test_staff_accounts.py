@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.features.courses import create_course
 from bot.features.modules import create_module, rename_module, retire_module
 from bot.features.onboarding.chat import NOT_CONNECTED
 from bot.features.onboarding.invites import create_staff_invite
@@ -350,6 +351,23 @@ async def test_modules_are_added_renamed_and_retired_with_their_history(sessions
         (3, "coaching"),
     ]
     assert "retired" in result.errors[0].message
+    # Nor is a course put into a retired module, or one that does not exist.
+    async with sessions() as session:
+        actor = await session.get(StaffUser, admin.id)
+        for module_id in (nursing.id, 10**6):
+            with pytest.raises(UserError) as refused:
+                await create_course(
+                    session,
+                    actor=actor,
+                    title="Pflege B1",
+                    kind="german_course",
+                    location="Unna",
+                    starts_on=utcnow().date(),
+                    ends_on=utcnow().date(),
+                    slots=[(0, time(9), time(12))],
+                    module_id=module_id,
+                )
+            assert refused.value.field == "module"
     async with sessions() as session:
         kept = await session.get(Participant, amina.id)
         module = await session.get(Module, nursing.id)

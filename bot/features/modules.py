@@ -2,7 +2,7 @@
 
 A module's code is what CSV files name; it never changes, so old files and reports keep
 meaning the same module. A retired module keeps its participants, history and report
-rows, and is no longer offered for new participants, imports or broadcasts.
+rows, and is no longer offered for new participants, courses or imports.
 """
 
 from __future__ import annotations
