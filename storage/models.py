@@ -82,6 +82,7 @@ class StaffPasswordLink(Base):
     first one, or a new one after an admin's reset. Only the token's SHA-256 is stored."""
 
     __tablename__ = "staff_password_links"
+    __table_args__ = (CheckConstraint("purpose IN ('invite', 'reset')", name="purpose"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     staff_id: Mapped[int] = mapped_column(

@@ -43,6 +43,9 @@ def upgrade() -> None:
             name=op.f("fk_staff_password_links_staff_id_staff_users"),
             ondelete="CASCADE",
         ),
+        sa.CheckConstraint(
+            "purpose IN ('invite', 'reset')", name=op.f("ck_staff_password_links_purpose")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_password_links")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_staff_password_links_token_hash")),
     )
