@@ -213,3 +213,13 @@ async def reassign_caseload(
         int(courses.rowcount or 0),  # type: ignore[attr-defined]
         int(appointments.rowcount or 0),  # type: ignore[attr-defined]
     )
+
+
+async def caseload_sizes(session: AsyncSession) -> dict[int, int]:
+    """How many participants (not erased) each staff user has."""
+    result = await session.execute(
+        select(Participant.coach_id, func.count())
+        .where(Participant.coach_id.is_not(None), Participant.status != "deleted")
+        .group_by(Participant.coach_id)
+    )
+    return {coach_id: n for coach_id, n in result.all() if coach_id is not None}

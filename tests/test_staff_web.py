@@ -190,6 +190,8 @@ async def test_an_admin_manages_an_account_and_refusals_change_nothing(
     assert deactivated.status_code == 303
     assert (await coach_browser.get("/admin/")).status_code == 303  # the session ended at once
     assert (await browser().login(coach.email, PASSWORD)).status_code == 401
+    listed = await a.get("/admin/staff")
+    assert "Teilnehmende zu übergeben: 1" in _text(listed)
     handed = await a.post(f"/admin/staff/{coach.id}/handover", {"to": str(successor.id)})
     assert handed.status_code == 303
     async with sessions() as session:

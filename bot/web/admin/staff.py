@@ -34,7 +34,7 @@ from bot.web.admin.forms import ChosenId, Form, Says, Submitted, empty
 from bot.web.admin.site import AdminSite, Ctx, Page, get, not_found, post
 from storage import audit
 from storage.models import StaffUser
-from storage.staff import caseload, list_staff, open_password_links
+from storage.staff import caseload, caseload_sizes, list_staff, open_password_links
 from storage.types import utcnow
 
 F = TypeVar("F", bound=Form)
@@ -75,6 +75,7 @@ async def staff_list(ctx: Ctx, form: Submitted[InviteForm] | None = None) -> Res
         people=people,
         links=links,
         locked=locked,
+        caseloads=await caseload_sizes(ctx.session),
         roles=ROLES,
         role_names=ROLE_NAMES,
         form=form or empty(InviteForm, role="coach"),
