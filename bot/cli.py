@@ -1,4 +1,5 @@
-"""The `wegweiser` command: run, demo, db upgrade, backup, restore, admin, invite, report."""
+"""The `wegweiser` command: run, demo, db upgrade, backup, restore, admin (create, list,
+deactivate, reset-password, link-chat, unlock), invite, participants import, report."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from bot.settings import ConfigError, Settings, load_settings
 
@@ -86,11 +88,31 @@ def _parser() -> argparse.ArgumentParser:
     create = admin_commands.add_parser("create", help="create a staff user")
     create.add_argument("--email", required=True)
     create.add_argument("--name", required=True, help="display name")
-    create.add_argument("--role", choices=("admin", "coach"), default="admin")
-    create.add_argument(
+    create.add_argument("--role", choices=("admin", "coach"), default="coach")
+    how = create.add_mutually_exclusive_group()
+    how.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
+    how.add_argument(
+        "--link",
+        action="store_true",
+        help="print a one-time link with which the person sets their own password",
+    )
     create.set_defaults(func=_admin_create)
+    admin_commands.add_parser(
+        "list", help="every staff user: id, e-mail, name, role, state"
+    ).set_defaults(func=_admin_list)
+    deactivate = admin_commands.add_parser(
+        "deactivate", help="close an account: no login, its sessions end, its chat stops"
+    )
+    deactivate.add_argument("--email", required=True)
+    deactivate.set_defaults(func=_admin_deactivate)
+    reset = admin_commands.add_parser(
+        "reset-password",
+        help="a new one-time set-password link; the old password stops working at once",
+    )
+    reset.add_argument("--email", required=True)
+    reset.set_defaults(func=_admin_reset_password)
     link = admin_commands.add_parser(
         "link-chat", help="a one-time link that connects a staff user's own Telegram chat"
     )
@@ -234,37 +256,159 @@ async def _restore(settings: Settings, args: argparse.Namespace) -> int:
 async def _admin_create(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import prepare_database
     from bot.features.staff.accounts import create_staff
+    from bot.features.staff.management import invite_staff
+    from bot.plumbing.errors import UserError
     from storage.db import make_sessionmaker
+    from storage.types import utcnow
 
     if not args.name.strip():
         print("wegweiser: --name must not be empty", file=sys.stderr)
         return 1
+    password = None
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
-    else:
+    elif not args.link:
         password = getpass.getpass("Password (at least 12 characters): ")
         if getpass.getpass("The same password again: ") != password:
             print("wegweiser: the two passwords differ; nothing was created", file=sys.stderr)
             return 1
-    if not password.strip():
-        print("wegweiser: the password must not be only spaces", file=sys.stderr)
-        return 1
     engine = await prepare_database(settings)
     try:
         async with make_sessionmaker(engine).begin() as session:
-            user = await create_staff(
-                session,
-                email=args.email,
-                display_name=args.name,
-                role=args.role,
-                password=password,
-            )
-    except ValueError as error:
-        print(f"wegweiser: {error}", file=sys.stderr)
+            if password is None:
+                user, link = await invite_staff(
+                    session,
+                    actor=None,
+                    email=args.email,
+                    display_name=args.name,
+                    role=args.role,
+                    now=utcnow(),
+                )
+            else:
+                user = await create_staff(
+                    session,
+                    email=args.email,
+                    display_name=args.name,
+                    role=args.role,
+                    password=password,
+                    actor="cli",
+                )
+    except UserError as error:
+        print(f"wegweiser: {_english(error)}", file=sys.stderr)
         return 1
     finally:
         await engine.dispose()
     print(f"created {args.role} {user.email} (id {user.id})")
+    if password is None:
+        _print_link(settings, link)
+    return 0
+
+
+def _english(error: Any) -> str:
+    """A UserError of the staff web (an `admin` msgid) in English, for the command line."""
+    from bot.i18n import admin_translator
+
+    return str(admin_translator("en").gettext(error.message).format(**error.params))
+
+
+def _print_link(settings: Settings, link: Any) -> None:
+    """A set-password link, shown once: only its hash is stored."""
+    print("one-time link to set the password (give it to the person; it works once):")
+    print(link.url(settings.public_web_url))
+    print(f"valid until {link.expires_at.astimezone(settings.tz):%Y-%m-%d %H:%M}")
+
+
+async def _admin_list(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.app import prepare_database
+    from bot.plumbing.throttle import LoginThrottle, Throttle
+    from storage.db import make_sessionmaker
+    from storage.staff import list_staff, open_password_links
+    from storage.types import utcnow
+
+    engine = await prepare_database(settings)
+    try:
+        sessions = make_sessionmaker(engine)
+        throttle = LoginThrottle(Throttle(sessions))
+        async with sessions.begin() as session:
+            staff = await list_staff(session)
+            links = await open_password_links(session, now=utcnow())
+            rows = []
+            for user in staff:
+                state = "active" if user.active else "deactivated"
+                if user.active and user.id in links:
+                    state += ", password link open"
+                elif user.active and user.password_hash is None:
+                    state += ", no password"
+                if user.active and await throttle.locked(user.email, within=session):
+                    state += ", locked"
+                rows.append((str(user.id), user.email, user.display_name, user.role, state))
+    finally:
+        await engine.dispose()
+    if not rows:
+        print("no staff users yet; add one with: wegweiser admin create")
+        return 0
+    header = ("id", "e-mail", "name", "role", "state")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+    for row in [header, *rows]:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+            + "  "
+            + row[4]
+        )
+    return 0
+
+
+async def _admin_deactivate(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import prepare_database
+    from bot.features.staff.management import deactivate_staff
+    from bot.plumbing.errors import UserError
+    from storage.db import make_sessionmaker
+    from storage.staff import caseload, find_staff_by_email
+    from storage.types import utcnow
+
+    engine = await prepare_database(settings)
+    try:
+        async with make_sessionmaker(engine).begin() as session:
+            staff = await find_staff_by_email(session, email=args.email.strip())
+            if staff is None:
+                print(f"wegweiser: no staff user {args.email}", file=sys.stderr)
+                return 1
+            await deactivate_staff(session, actor=None, staff_id=staff.id, now=utcnow())
+            people = len(await caseload(session, coach_id=staff.id))
+    except UserError as error:
+        print(f"wegweiser: {_english(error)}", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+    print(f"deactivated {staff.email}: no login, sessions ended, linked chat no longer staff")
+    if people:
+        print(f"{people} participants still have this coach; hand them over in the staff web")
+    return 0
+
+
+async def _admin_reset_password(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import prepare_database
+    from bot.features.staff.management import reset_password
+    from bot.plumbing.errors import UserError
+    from storage.db import make_sessionmaker
+    from storage.staff import find_staff_by_email
+    from storage.types import utcnow
+
+    engine = await prepare_database(settings)
+    try:
+        async with make_sessionmaker(engine).begin() as session:
+            staff = await find_staff_by_email(session, email=args.email.strip())
+            if staff is None:
+                print(f"wegweiser: no staff user {args.email}", file=sys.stderr)
+                return 1
+            link = await reset_password(session, actor=None, staff_id=staff.id, now=utcnow())
+    except UserError as error:
+        print(f"wegweiser: {_english(error)}", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+    print(f"the old password of {staff.email} no longer works; its sessions ended")
+    _print_link(settings, link)
     return 0
 
 
@@ -296,33 +440,28 @@ async def _admin_link_chat(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _admin_unlock(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import prepare_database
+    from bot.features.staff.management import unlock_staff
     from bot.plumbing.throttle import LoginThrottle, Throttle
-    from storage import audit
     from storage.db import make_sessionmaker
     from storage.staff import find_staff_by_email
 
-    email = args.email.strip().lower()
     engine = await prepare_database(settings)
     try:
         sessions = make_sessionmaker(engine)
-        async with sessions() as session:
-            staff = await find_staff_by_email(session, email=email)
-        if staff is None:
-            print(f"wegweiser: no staff user {args.email}", file=sys.stderr)
-            return 1
-        tries = await LoginThrottle(Throttle(sessions)).unlock(email)
         async with sessions.begin() as session:
-            await audit.record(
+            staff = await find_staff_by_email(session, email=args.email.strip())
+            if staff is None:
+                print(f"wegweiser: no staff user {args.email}", file=sys.stderr)
+                return 1
+            tries = await unlock_staff(
                 session,
-                actor="cli",
-                action="staff.unlocked",
-                object_type="staff",
-                object_id=staff.id,
-                detail={"tries": tries},
+                actor=None,
+                staff_id=staff.id,
+                throttle=LoginThrottle(Throttle(sessions)),
             )
     finally:
         await engine.dispose()
-    print(f"unlocked {email} ({tries} counted tries forgotten)")
+    print(f"unlocked {staff.email} ({tries} counted tries forgotten)")
     return 0
 
 

@@ -86,6 +86,28 @@ class StaffSession(Base):
     staff: Mapped[StaffUser] = relationship(lazy="joined")
 
 
+class StaffPasswordLink(Base):
+    """A one-time link with which a staff user sets their own password: a new account's
+    first one, or a new one after an admin's reset. Only the token's SHA-256 is stored."""
+
+    __tablename__ = "staff_password_links"
+    __table_args__ = (CheckConstraint("purpose IN ('invite', 'reset')", name="purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(10))  # "invite" | "reset"
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class Module(Base):
     """One of the programme's building blocks ("Bausteine"), e.g. coaching."""
 
@@ -94,6 +116,9 @@ class Module(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name_de: Mapped[str] = mapped_column(String(200))
+    # A retired module keeps its participants, history and report rows; it is no longer
+    # offered for new participants, courses or imports.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Participant(Base):

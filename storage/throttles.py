@@ -78,6 +78,18 @@ async def clear(session: AsyncSession, *, scope: str, prefix: str) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def most(session: AsyncSession, *, scope: str, prefix: str, since: datetime) -> int:
+    """The most tries after `since` on any one key that begins with `prefix`."""
+    counts = await session.scalars(
+        select(func.count())
+        .where(
+            ThrottleHit.scope == scope, ThrottleHit.key.startswith(prefix), ThrottleHit.at > since
+        )
+        .group_by(ThrottleHit.key)
+    )
+    return max(counts.all(), default=0)
+
+
 async def prune(session: AsyncSession, *, now: datetime) -> int:
     """Delete tries older than any window (the retention job)."""
     result = await session.execute(delete(ThrottleHit).where(ThrottleHit.at < now - KEEP))

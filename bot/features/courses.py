@@ -38,6 +38,7 @@ from storage.models import (
     CourseException,
     CourseSlot,
     Enrolment,
+    Module,
     OutboxMessage,
     Participant,
     StaffUser,
@@ -179,6 +180,11 @@ async def create_course(
     for weekday, start, end in slots:
         if not 0 <= weekday <= 6 or not start < end:
             raise UserError(A_("Each weekly time must end after it starts."))
+    module = await session.get(Module, module_id) if module_id is not None else None
+    if module_id is not None and module is None:
+        raise UserError(A_("This module does not exist."), field="module")
+    if module is not None and module.retired_at is not None:
+        raise UserError(A_("This module is retired; choose another one."), field="module")
     course = Course(
         title=title.strip()[:200],
         kind=kind,

@@ -20,6 +20,7 @@ from bot.plumbing.errors import UserError
 from bot.plumbing.ownership import may_act_for
 from storage import audit
 from storage.models import Module, Participant, StaffUser
+from storage.modules import list_modules
 
 MAX_NAME = 100
 MAX_IMPORT_BYTES = 1_000_000
@@ -106,11 +107,18 @@ async def _check_coach(session: AsyncSession, actor: StaffUser, coach_id: int | 
     return coach.id
 
 
-async def _check_module(session: AsyncSession, module_id: int | None) -> int | None:
+async def _check_module(
+    session: AsyncSession, module_id: int | None, current: int | None = None
+) -> int | None:
+    """A module to put a participant in: one that exists and is not retired (a participant
+    may stay in the retired module they are in)."""
     if module_id is None:
         return None
-    if await session.get(Module, module_id) is None:
+    module = await session.get(Module, module_id)
+    if module is None:
         raise UserError(A_("This module does not exist."), field="module")
+    if module.retired_at is not None and module.id != current:
+        raise UserError(A_("This module is retired; choose another one."), field="module")
     return module_id
 
 
@@ -157,7 +165,7 @@ async def update_participant(
     new = {
         "display_name": _check_name(display_name),
         "locale": _check_language(locale) or participant.locale,
-        "module_id": await _check_module(session, module_id),
+        "module_id": await _check_module(session, module_id, participant.module_id),
         "coach_id": await _check_coach(session, actor, coach_id),
     }
     changed = sorted(name for name, value in new.items() if getattr(participant, name) != value)
@@ -231,6 +239,22 @@ def _read_rows(data: bytes) -> tuple[list[str], list[list[str]], list[RowError]]
     return header, rows[1:], []
 
 
+def _module_error(line: int, value: str, modules: dict[str, int], retired: set[str]) -> RowError:
+    """Why a module cell is refused, with the codes that would be accepted."""
+    params = {"value": value[:40], "codes": ", ".join(sorted(modules))}
+    if not modules:
+        # TRANSLATORS: admin web, CSV import; "Modules" is the name of the admin page.
+        message = A_(
+            "Unknown module “{value}”: there are no modules yet. An admin adds them "
+            "under “Modules”."
+        )
+    elif value in retired:
+        message = A_("The module “{value}” is retired; use one of: {codes}.")
+    else:
+        message = A_("Unknown module “{value}”; use one of: {codes}.")
+    return RowError(line, "module", message, params)
+
+
 async def import_participants(
     session: AsyncSession, *, actor: StaffUser, data: bytes, dry_run: bool = False
 ) -> ImportResult:
@@ -262,7 +286,9 @@ async def import_participants(
         return ImportResult(
             errors=[RowError(0, "", A_("At most {n} rows at once."), {"n": MAX_IMPORT_ROWS})]
         )
-    modules = {m.code: m.id for m in await session.scalars(select(Module))}
+    every_module = await list_modules(session)
+    modules = {m.code: m.id for m in every_module if m.retired_at is None}
+    retired = {m.code for m in every_module if m.retired_at is not None}
     coaches = {
         s.email: s.id
         for s in await session.scalars(select(StaffUser).where(StaffUser.active.is_(True)))
@@ -291,14 +317,7 @@ async def import_participants(
                 row_errors.append(RowError(number, column, error.message, error.params))
         module = row.get("module", "")
         if module and module not in modules:
-            row_errors.append(
-                RowError(
-                    number,
-                    "module",
-                    A_("Unknown module “{value}”; use one of: {codes}."),
-                    {"value": module[:40], "codes": ", ".join(sorted(modules))},
-                )
-            )
+            row_errors.append(_module_error(number, module, modules, retired))
         coach = row.get("coach", "").lower()
         coach_id = coaches.get(coach) if coach else None
         if coach and coach_id is None:

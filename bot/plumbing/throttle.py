@@ -132,12 +132,22 @@ class Throttle:
         async with self.sessions.begin() as session:
             await throttles.forget(session, ids)
 
-    async def clear(self, limit: Limit, *parts: str) -> int:
+    async def clear(self, limit: Limit, *parts: str, within: AsyncSession | None = None) -> int:
         """Forget every try on this key, or on every key it begins (an account from any
         address); how many there were."""
-        async with self.sessions.begin() as session:
+        async with self._transaction(within) as session:
             key = await self._key(session, parts)
             return await throttles.clear(session, scope=limit.scope, prefix=key)
+
+    async def most(self, limit: Limit, *parts: str, within: AsyncSession | None = None) -> int:
+        """The most tries in the window on any one key that begins with these parts (an
+        account: its busiest address)."""
+        now = self.clock()
+        async with self._transaction(within) as session:
+            key = await self._key(session, parts)
+            return await throttles.most(
+                session, scope=limit.scope, prefix=key, since=now - limit.window
+            )
 
 
 class BadCodeThrottle:
@@ -204,9 +214,14 @@ class LoginThrottle:
         await self.throttle.forget(tries)
         await self.throttle.clear(PER_ACCOUNT, _account(email), client)
 
-    async def unlock(self, email: str) -> int:
+    async def unlock(self, email: str, within: AsyncSession | None = None) -> int:
         """Lift the account's lock from every address; how many tries were counted."""
-        return await self.throttle.clear(PER_ACCOUNT, _account(email))
+        return await self.throttle.clear(PER_ACCOUNT, _account(email), within=within)
+
+    async def locked(self, email: str, within: AsyncSession | None = None) -> bool:
+        """True while the account is locked from at least one address."""
+        tries = await self.throttle.most(PER_ACCOUNT, _account(email), within=within)
+        return tries >= PER_ACCOUNT.tries
 
 
 def _account(email: str) -> str:

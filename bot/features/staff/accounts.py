@@ -19,6 +19,8 @@ from storage.staff import end_web_sessions, find_staff_by_email
 ROLES = ("admin", "coach")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MIN_PASSWORD = 12
+MAX_EMAIL = 254
+MAX_NAME = 100
 MAX_PASSWORD = 200
 _hasher = PasswordHasher()
 # Verifying against this keeps unknown e-mails as slow as wrong passwords.
@@ -54,32 +56,48 @@ def password_problem(password: str) -> str | None:
 
 
 async def create_staff(
-    session: AsyncSession, *, email: str, display_name: str, role: str, password: str | None
+    session: AsyncSession,
+    *,
+    email: str,
+    display_name: str,
+    role: str,
+    password: str | None,
+    actor: str = "system",
 ) -> StaffUser:
-    """Add a staff user; raise ValueError with a readable reason if the input is wrong."""
+    """Add a staff user (without a password: they set one through a link); raise UserError
+    with an `admin` msgid if the input is wrong."""
     email = email.strip().lower()
-    if not EMAIL.fullmatch(email):
-        raise ValueError("e-mail address looks wrong")
-    if not display_name.strip():
-        raise ValueError("the name must not be empty")
+    name = display_name.strip()
+    if len(email) > MAX_EMAIL or not EMAIL.fullmatch(email):
+        raise UserError(A_("The e-mail address looks wrong."), field="email")
+    if not name:
+        raise UserError(A_("The name must not be empty."), field="name")
+    if len(name) > MAX_NAME:
+        raise UserError(A_("The name may have at most {n} characters."), n=MAX_NAME, field="name")
     if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    if password is not None and not password.strip():
-        raise ValueError("the password must not be only spaces")
-    if password is not None and len(password) < MIN_PASSWORD:
-        raise ValueError(f"password must have at least {MIN_PASSWORD} characters")
+        raise UserError(A_("Choose the role admin or coach."), field="role")
+    problem = password_problem(password) if password is not None else None
+    if problem:
+        raise UserError(problem)
     if await find_staff_by_email(session, email=email) is not None:
-        raise ValueError(f"a staff user with e-mail {email} exists already")
+        raise UserError(
+            A_("A staff account with this e-mail address exists already."), field="email"
+        )
     user = StaffUser(
         email=email,
-        display_name=display_name.strip(),
+        display_name=name,
         role=role,
         password_hash=await hash_password(password) if password else None,
     )
     session.add(user)
     await session.flush()
     await audit.record(
-        session, actor="system", action="staff.created", object_type="staff", object_id=user.id
+        session,
+        actor=actor,
+        action="staff.created",
+        object_type="staff",
+        object_id=user.id,
+        detail={"role": role},
     )
     return user
 

@@ -63,6 +63,7 @@ def admin_app(
     table = [
         Route("/login", login_form, methods=["GET"]),
         Route("/login", login_submit, methods=["POST"]),
+        *staff.link_pages(site),  # outside a login: the link is the proof
     ]
     for resource in RESOURCES:
         table += site.mount(resource.routes)

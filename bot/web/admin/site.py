@@ -63,6 +63,16 @@ DONE = {
     "answered": A_("Answer sent. It reaches the participant in their chat."),
     "read": A_("Marked as read."),
     "erased": A_("The participant's data is erased. Only anonymous counts remain."),
+    "role_changed": A_("Role changed."),
+    "deactivated": A_(
+        "Account deactivated. Its logins have ended; its linked chat no longer acts as staff."
+    ),
+    "reactivated": A_("Account active again."),
+    "unlocked": A_("Lock lifted. The person can log in again."),
+    "handed_over_caseload": A_("Participants, courses and coming appointments handed over."),
+    "password_set": A_("Password set. Welcome to Wegweiser."),
+    "module_retired": A_("Module retired. It is no longer offered; its history stays."),
+    "module_reinstated": A_("Module offered again."),
 }
 
 
