@@ -8,7 +8,7 @@ blocked the bot, and have not sent /stop are recipients.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,7 @@ from storage.models import (
     ChannelIdentity,
     Course,
     Enrolment,
+    Module,
     OutboxMessage,
     Participant,
     StaffUser,
@@ -51,6 +52,7 @@ TEMPLATES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 NOT_FOUND = N_("I cannot find this broadcast. Start a new one with /broadcast.")
+MAX_PLACE = 200  # a room or an address for "New room"
 
 
 async def start_broadcast(session: AsyncSession, *, actor: StaffUser, now: datetime) -> Broadcast:
@@ -71,6 +73,26 @@ async def own_broadcast(
     if draft and broadcast.state != "draft":
         raise UserError(N_("This broadcast was sent already. /report shows how it goes."))
     return broadcast
+
+
+async def discard_draft(session: AsyncSession, *, actor: StaffUser, broadcast_id: int) -> None:
+    """Throw a draft away: nothing was queued, so nothing is sent."""
+    broadcast = await own_broadcast(session, actor=actor, broadcast_id=broadcast_id, draft=True)
+    await session.delete(broadcast)
+
+
+async def segment_choices(
+    session: AsyncSession, *, actor: StaffUser
+) -> tuple[list[Course], list[Module]]:
+    """The courses and modules this staff user may write to: a coach their own courses and
+    no module; an admin every course and every module."""
+    courses = select(Course).order_by(Course.title, Course.id)
+    if actor.role != "admin":
+        courses = courses.where(Course.coach_id == actor.id)
+    found = list((await session.scalars(courses)).unique().all())
+    if actor.role != "admin":
+        return found, []
+    return found, list((await session.scalars(select(Module).order_by(Module.id))).all())
 
 
 async def choose_segment(
@@ -127,11 +149,28 @@ async def set_content(
             )
     if template is not None and template not in TEMPLATES:
         raise UserError(N_("This button no longer works. Please use the menu."))
+    if versions and any(code not in BY_CODE for code in versions):
+        raise UserError(N_("This language is not available. Please choose one from the list."))
+    _check_params(params or {})
     broadcast.template = template
     broadcast.params = dict(params or {})
     broadcast.text = text.strip() if text else None
     broadcast.versions = {k: v.strip() for k, v in versions.items()} if versions else None
     return broadcast
+
+
+def _check_params(params: dict[str, str]) -> None:
+    """A template's day is a date (YYYY-MM-DD); its place is a short line."""
+    if params.get("date"):
+        try:
+            date.fromisoformat(str(params["date"]))
+        except ValueError:
+            raise UserError(N_("Please choose a day.")) from None
+    if "place" in params and len(str(params["place"])) > MAX_PLACE:
+        raise UserError(
+            N_("This message is too long. Please write at most {limit} characters."),
+            limit=MAX_PLACE,
+        )
 
 
 def missing_parameter(broadcast: Broadcast) -> str | None:
@@ -189,6 +228,17 @@ async def recipients(
             )
         )
     return list((await session.scalars(query.order_by(Participant.id))).unique().all())
+
+
+async def language_counts(
+    session: AsyncSession, *, broadcast: Broadcast, actor: StaffUser, now: datetime
+) -> Counter[str]:
+    """The preview's numbers: how many recipients read each language (German before they
+    chose one)."""
+    people = await recipients(session, broadcast=broadcast, actor=actor, now=now)
+    if not people:
+        raise UserError(N_("Nobody in this group can get a message right now."))
+    return Counter(person.locale or "de" for person in people)
 
 
 async def queue_broadcast(

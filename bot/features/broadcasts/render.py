@@ -38,12 +38,13 @@ def render_content(voice: Voice, broadcast: Broadcast) -> str:
             else:
                 values[name] = voice.isolate(raw)
         return voice._(message, **values)
-    if broadcast.versions:
-        for code in (voice.code, *FALLBACK_CHAIN):
-            if broadcast.versions.get(code):
-                return broadcast.versions[code]
-        return next(iter(broadcast.versions.values()))
-    return broadcast.text or ""
+    versions = broadcast.versions or {}
+    for code in (voice.code, *FALLBACK_CHAIN):
+        if versions.get(code):
+            return versions[code]
+    # No version for this reader, none in English or German: the text for everyone, or
+    # else the first version written.
+    return broadcast.text or next(iter(versions.values()), "")
 
 
 async def broadcast_message(
