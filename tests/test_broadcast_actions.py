@@ -76,9 +76,7 @@ async def test_bad_content_is_refused_and_changes_nothing(sessions, make_staff):
     for content, message in cases:
         with pytest.raises(UserError) as refused:
             async with sessions.begin() as session:
-                await actions.set_content(
-                    session, actor=coach, broadcast_id=draft.id, **content
-                )
+                await actions.set_content(session, actor=coach, broadcast_id=draft.id, **content)
         assert message in refused.value.message, content
         # In every language the bot speaks, the refusal reads as a sentence, not a msgid.
         assert tr("ar", refused.value.message, **refused.value.params)

@@ -7,7 +7,6 @@ from datetime import datetime, time, timedelta
 from babel.dates import format_skeleton
 
 from bot.features.broadcasts import actions, render
-from bot.i18n import N_
 from bot.plumbing import menu
 from bot.plumbing.errors import STALE_BUTTON, UserError
 from bot.plumbing.formatting import moment
@@ -17,13 +16,6 @@ from storage.models import Broadcast, StaffUser
 
 DATE_CHOICES = 14  # days offered for a template's date
 COURSE_BUTTONS = 8  # courses offered as buttons; the staff web lists them all
-# TRANSLATORS: to staff: the four ready-made broadcast messages, as button labels.
-TEMPLATE_LABELS = {
-    "course_cancelled": N_("Course cancelled on a day"),
-    "room_changed": N_("New room"),
-    "bring_documents": N_("Bring your documents"),
-    "office_closed": N_("Office closed on a day"),
-}
 
 
 def _staff(turn: Turn) -> StaffUser:
@@ -60,7 +52,7 @@ async def _segment(turn: Turn, ident: int, kind: str, target: int | None = None)
     )
     rows = [
         [Button(turn.voice.label(label), f"bc:t:{ident}:{index}")]
-        for index, label in enumerate(TEMPLATE_LABELS.values())
+        for index, label in enumerate(render.TEMPLATE_LABELS.values())
     ]
     rows.append([Button(turn.voice.label("✍️ Write my own text"), f"bc:f:{ident}")])
     rows.append([Button(turn.voice.label("✖ Cancel"), f"bc:x:{ident}")])

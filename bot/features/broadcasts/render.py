@@ -25,6 +25,14 @@ STATES = (
     ("cancelled", N_("stopped")),
 )
 
+# TRANSLATORS: to staff: the four ready-made broadcast messages, as button labels.
+TEMPLATE_LABELS = {
+    "course_cancelled": N_("Course cancelled on a day"),
+    "room_changed": N_("New room"),
+    "bring_documents": N_("Bring your documents"),
+    "office_closed": N_("Office closed on a day"),
+}
+
 
 def render_content(voice: Voice, broadcast: Broadcast) -> str:
     """The message in the voice's language: a template, a version for it, or the free text."""

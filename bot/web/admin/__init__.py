@@ -13,7 +13,7 @@ from starlette.routing import Route
 from bot.plumbing.routes import Routes
 from bot.plumbing.throttle import LoginThrottle
 from bot.settings import Settings
-from bot.web.admin import content, courses, overview, people, programme
+from bot.web.admin import broadcasts, content, courses, overview, people, programme
 from bot.web.admin.site import AdminSite
 
 GET, POST, BOTH = ["GET"], ["POST"], ["GET", "POST"]
@@ -81,6 +81,13 @@ def admin_app(
             page(people.appointment_cancel),
             methods=POST,
         ),
+        Route("/broadcasts", page(broadcasts.broadcast_list), methods=GET),
+        Route("/broadcasts/new", page(broadcasts.broadcast_new), methods=BOTH),
+        Route("/broadcasts/{bid:id}", page(broadcasts.broadcast_detail), methods=GET),
+        Route("/broadcasts/{bid:id}/edit", page(broadcasts.broadcast_edit), methods=BOTH),
+        Route("/broadcasts/{bid:id}/send", page(broadcasts.broadcast_send), methods=POST),
+        Route("/broadcasts/{bid:id}/stop", page(broadcasts.broadcast_stop), methods=POST),
+        Route("/broadcasts/{bid:id}/discard", page(broadcasts.broadcast_discard), methods=POST),
         Route("/courses", page(courses.course_list), methods=GET),
         Route("/courses/new", page(courses.course_new), methods=BOTH),
         Route("/courses/{cid:id}", page(courses.course_detail), methods=GET),
