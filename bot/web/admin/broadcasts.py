@@ -15,7 +15,17 @@ from bot.features.courses import own_course
 from bot.i18n import A_, BY_CODE, LANGUAGES
 from bot.plumbing.errors import UserError
 from bot.plumbing.voice import Voice
-from bot.web.admin.site import Ctx, not_found, parse_clock, parse_day, parse_id
+from bot.web.admin.site import (
+    Ctx,
+    Page,
+    form,
+    get,
+    not_found,
+    parse_clock,
+    parse_day,
+    parse_id,
+    post,
+)
 from storage.models import Broadcast, StaffUser
 
 LIST_LIMIT = 50  # broadcasts on the list, newest first
@@ -371,3 +381,14 @@ async def broadcast_discard(ctx: Ctx) -> Response:
     if error:
         return await broadcast_detail(ctx, error=error, status=400)
     return ctx.redirect("/admin/broadcasts", "discarded")
+
+
+routes: list[Page] = [
+    get("/broadcasts", broadcast_list),
+    form("/broadcasts/new", broadcast_new),
+    get("/broadcasts/{bid:id}", broadcast_detail),
+    form("/broadcasts/{bid:id}/edit", broadcast_edit),
+    post("/broadcasts/{bid:id}/send", broadcast_send),
+    post("/broadcasts/{bid:id}/stop", broadcast_stop),
+    post("/broadcasts/{bid:id}/discard", broadcast_discard),
+]
