@@ -89,7 +89,7 @@ def _report(page: str) -> dict[str, int]:
     return {
         word: int(number)
         for word, number in re.findall(
-            r'<tr data-state="\w+"><th scope="row">([^<]+)</th><td class="number">(\d+)', page
+            r'<tr data-state="\w+"><th scope="row">([^<]+)<br>.*?<td class="number">(\d+)', page
         )
     }
 

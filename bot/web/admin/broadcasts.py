@@ -80,10 +80,11 @@ async def _own(ctx: Ctx) -> Broadcast | None:
 
 
 def _summary(ctx: Ctx, broadcast: Broadcast) -> str:
-    """One line on what a broadcast says, for the list."""
+    """One line on what a broadcast says, for the list: a ready message's name, or the own
+    text as the staff user would get it (their version, else English, then German)."""
     if broadcast.template is not None:
         return ctx._(render.TEMPLATE_LABELS[broadcast.template])
-    text = broadcast.text or next(iter((broadcast.versions or {}).values()), "")
+    text = render.render_content(_voice(ctx), broadcast)
     return text if len(text) <= SUMMARY else text[: SUMMARY - 1] + "…"
 
 
