@@ -202,17 +202,27 @@ async def test_bad_input_is_answered_beside_the_field_and_saves_nothing(browser,
     coach, found = course
     b = await browser(coach)
     await b.get("/admin/broadcasts/new")
+    own = {"content": "own", "text": "Hallo"}
     cases = [
-        ({"content": "own", "text": ""}, "Schreiben Sie die Nachricht, oder wählen Sie"),
-        ({"content": "office_closed", "date": "2020-01-01"}, "Geben Sie den Tag an"),
-        ({"content": "room_changed", "place": ""}, "Schreiben Sie den neuen Raum"),
-        ({"content": "own", "text": "x" * 1001}, "höchstens 1000 Zeichen"),
-        ({"content": "own", "text": "Hallo", "group": "everyone"}, "Nur die Admins"),
+        ({"content": "own", "text": ""}, "text", "Schreiben Sie die Nachricht, oder wählen Sie"),
+        ({"content": "office_closed", "date": "2020-01-01"}, "date", "Geben Sie den Tag an"),
+        ({"content": "office_closed", "date": "31.02."}, "date", "Geben Sie den Tag an"),
+        ({"content": "room_changed", "place": ""}, "place", "Schreiben Sie den neuen Raum"),
+        ({"content": "room_changed", "place": "x" * 201}, "place", "höchstens 200 Zeichen"),
+        ({"content": "own", "text": "x" * 1001}, "text", "höchstens 1000 Zeichen"),
+        ({**own, "version_ar": "x" * 1001}, "version_ar", "höchstens 1000 Zeichen"),
+        ({**own, "group": "everyone"}, "group", "Nur die Admins"),
+        ({**own, "group": "course:abc"}, "group", "Wählen Sie, wer die Nachricht bekommt."),
+        ({**own, "languages": "xx"}, "languages", "Diese Sprache gibt es hier nicht"),
+        ({"content": "no_such", "text": "Hallo"}, "content", "Wählen Sie, was darin steht."),
     ]
-    for fields, message in cases:
+    for fields, name, message in cases:
         answer = await b.post("/admin/broadcasts/new", {"group": f"course:{found.id}", **fields})
         assert answer.status_code == 400, fields
-        assert message in answer.text, (fields, answer.text[-3000:])
+        beside = re.search(
+            rf'<span class="field-error" id="{name}-error">([^<]+)</span>', answer.text
+        )
+        assert beside and message in beside.group(1), (fields, answer.text[-3000:])
     assert ">Hallo</textarea>" in answer.text  # what was typed comes back
     assert await _count(sessions, Broadcast) == 0
 
@@ -238,6 +248,7 @@ async def test_a_coach_sees_and_reaches_only_their_own(
     form = await b.get("/admin/broadcasts/new")
     assert "Fremder Kurs" not in form.text and 'value="everyone"' not in form.text
     audits, rows = await _count(sessions, AuditEntry), await _count(sessions, OutboxMessage)
+    own = {"content": "own", "text": "x"}
     forged = [
         ("get", f"/admin/broadcasts/{foreign}", None),
         ("get", f"/admin/broadcasts/{foreign}/edit", None),
@@ -245,8 +256,8 @@ async def test_a_coach_sees_and_reaches_only_their_own(
         ("post", f"/admin/broadcasts/{foreign}/send", {"when": "now"}),
         ("post", f"/admin/broadcasts/{foreign}/stop", {}),
         ("post", f"/admin/broadcasts/{foreign}/discard", {}),
-        ("post", "/admin/broadcasts/new", {"group": f"course:{theirs.id}", "text": "x"}),
-        ("post", f"/admin/broadcasts/{mine}/edit", {"group": f"course:{theirs.id}", "text": "x"}),
+        ("post", "/admin/broadcasts/new", {"group": f"course:{theirs.id}", **own}),
+        ("post", f"/admin/broadcasts/{mine}/edit", {"group": f"course:{theirs.id}", **own}),
         ("get", "/admin/broadcasts/999999999", None),
     ]
     for method, path, data in forged:

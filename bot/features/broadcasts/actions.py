@@ -53,6 +53,7 @@ TEMPLATES: dict[str, tuple[str, tuple[str, ...]]] = {
 
 NOT_FOUND = N_("I cannot find this broadcast. Start a new one with /broadcast.")
 MAX_PLACE = 200  # a room or an address for "New room"
+UNKNOWN_LANGUAGE = N_("This language is not available. Please choose one from the list.")
 
 
 async def start_broadcast(session: AsyncSession, *, actor: StaffUser, now: datetime) -> Broadcast:
@@ -111,13 +112,15 @@ async def choose_segment(
     if kind == "course":
         course = await session.get(Course, target_id) if target_id else None
         if course is None or (not admin and course.coach_id != actor.id):
-            raise UserError(N_("You can only write to your own courses."))
+            raise UserError(N_("You can only write to your own courses."), field="group")
     elif kind in {"module", "everyone"} and not admin:
-        raise UserError(N_("Only the programme's admins can write to everyone or a module."))
+        raise UserError(
+            N_("Only the programme's admins can write to everyone or a module."), field="group"
+        )
     elif kind not in {"caseload", "module", "everyone"}:
-        raise UserError(N_("This group does not exist."))
+        raise UserError(N_("This group does not exist."), field="group")
     if languages and any(code not in BY_CODE for code in languages):
-        raise UserError(N_("This language is not available. Please choose one from the list."))
+        raise UserError(UNKNOWN_LANGUAGE, field="languages")
     broadcast.segment = {
         "kind": kind,
         "id": target_id,
@@ -139,18 +142,23 @@ async def set_content(
 ) -> Broadcast:
     """What it says: a template with its parameters, free text, or versions per language."""
     broadcast = await own_broadcast(session, actor=actor, broadcast_id=broadcast_id, draft=True)
-    for written in [text, *(versions or {}).values()]:
-        if written is not None and not written.strip():
-            raise UserError(N_("The message is empty. Please write a few words."))
-        if written is not None and len(written) > MAX_TEXT:
+    # Each text with the name of the form field it came from (the staff web shows the
+    # refusal beside it): the text for everyone, or a version per language.
+    written = [("text", text)] if text is not None else []
+    written += [(f"version_{code}", value) for code, value in (versions or {}).items()]
+    for field, value in written:
+        if not value.strip():
+            raise UserError(N_("The message is empty. Please write a few words."), field=field)
+        if len(value) > MAX_TEXT:
             raise UserError(
                 N_("This message is too long. Please write at most {limit} characters."),
                 limit=MAX_TEXT,
+                field=field,
             )
     if template is not None and template not in TEMPLATES:
         raise UserError(N_("This button no longer works. Please use the menu."))
     if versions and any(code not in BY_CODE for code in versions):
-        raise UserError(N_("This language is not available. Please choose one from the list."))
+        raise UserError(UNKNOWN_LANGUAGE)
     _check_params(params or {})
     broadcast.template = template
     broadcast.params = dict(params or {})
@@ -165,11 +173,12 @@ def _check_params(params: dict[str, str]) -> None:
         try:
             date.fromisoformat(str(params["date"]))
         except ValueError:
-            raise UserError(N_("Please choose a day.")) from None
+            raise UserError(N_("Please choose a day."), field="date") from None
     if "place" in params and len(str(params["place"])) > MAX_PLACE:
         raise UserError(
             N_("This message is too long. Please write at most {limit} characters."),
             limit=MAX_PLACE,
+            field="place",
         )
 
 

@@ -3,11 +3,11 @@ delivery report and stop the rest, through the same actions as the bot's /broadc
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+import datetime as dt
+from typing import Annotated, Any, Literal
 
 from babel import Locale
+from pydantic import AfterValidator, BeforeValidator, create_model
 from starlette.responses import Response
 
 from bot.features.broadcasts import actions, render
@@ -15,17 +15,8 @@ from bot.features.courses import own_course
 from bot.i18n import A_, BY_CODE, LANGUAGES
 from bot.plumbing.errors import UserError
 from bot.plumbing.voice import Voice
-from bot.web.admin.site import (
-    Ctx,
-    Page,
-    form,
-    get,
-    not_found,
-    parse_clock,
-    parse_day,
-    parse_id,
-    post,
-)
+from bot.web.admin.forms import FORM, Form, Says, Submitted, empty, local_time, read
+from bot.web.admin.site import Ctx, NotFound, Page, form, get, post
 from storage.models import Broadcast, StaffUser
 
 LIST_LIMIT = 50  # broadcasts on the list, newest first
@@ -46,6 +37,7 @@ DONE = {
     "stopped": A_("Stopped. What had not gone out yet will not be sent."),
     "discarded": A_("Thrown away. Nothing was sent."),
 }
+DAY = A_("Give the day: today or later.")
 
 
 def language_names(ctx: Ctx) -> dict[str, str]:
@@ -69,14 +61,20 @@ def _voice(ctx: Ctx) -> Voice:
     return Voice.for_language(ctx.t.code, tz=ctx.settings.tz, now=ctx.now)
 
 
-async def _own(ctx: Ctx) -> Broadcast | None:
-    """The broadcast of the URL if this staff user may see it; None reads as 404."""
+async def own_broadcast(ctx: Ctx) -> Broadcast:
+    """The broadcast of the path if this staff user may see it; else NotFound, the 404
+    page (another coach's reads like a missing one)."""
     try:
         return await actions.own_broadcast(
             ctx.session, actor=ctx.login.staff, broadcast_id=int(ctx.request.path_params["bid"])
         )
     except UserError:
-        return None
+        raise NotFound from None
+
+
+def _done(ctx: Ctx) -> str | None:
+    key = ctx.query("done")
+    return ctx._(DONE[key]) if key in DONE else None
 
 
 def _summary(ctx: Ctx, broadcast: Broadcast) -> str:
@@ -108,59 +106,86 @@ async def broadcast_list(ctx: Ctx) -> Response:
     return ctx.render("broadcasts.html", rows=rows, states=render.STATES, done=_done(ctx))
 
 
-def _done(ctx: Ctx) -> str | None:
-    key = ctx.query("done")
-    return ctx._(DONE[key]) if key in DONE else None
-
-
 # ---------------------------------------------------------------- compose
 
 
-@dataclass
-class Draft:
-    """What the compose form holds, as typed: shown again when something is wrong."""
+def _group(value: str) -> str:
+    """caseload | everyone | course:<id> | module:<id>."""
+    kind, colon, target = value.partition(":")
+    plain = kind in {"caseload", "everyone"} and not colon
+    chosen = kind in {"course", "module"} and target.isdigit() and 0 < len(target) <= 9
+    if not (plain or chosen):
+        raise ValueError(value)
+    return value
 
-    group: str = "caseload"  # caseload | course:<id> | module:<id> | everyone
-    languages: list[str] = field(default_factory=list)  # empty: every language
-    content: str = OWN  # a template key or OWN
-    date: str = ""
+
+def _codes(value: Any) -> tuple[str, ...]:
+    """The ticked languages, posted as "ar,uk"; each one of ours."""
+    codes = tuple(code for code in str(value or "").split(",") if code)
+    if any(code not in BY_CODE for code in codes):
+        raise ValueError(value)
+    return codes
+
+
+def _content(value: str) -> str:
+    if value != OWN and value not in actions.TEMPLATES:
+        raise ValueError(value)
+    return value
+
+
+def _blank(value: Any) -> Any:
+    return None if value == "" else value
+
+
+class _Compose(Form):
+    """Who gets it and what it says; the versions per language are added below."""
+
+    group: Annotated[str, AfterValidator(_group), Says(A_("Choose who gets the message."))]
+    languages: Annotated[
+        tuple[str, ...], BeforeValidator(_codes), Says(actions.UNKNOWN_LANGUAGE)
+    ] = ()
+    content: Annotated[str, AfterValidator(_content), Says(A_("Choose what it says."))] = OWN
+    date: Annotated[dt.date | None, BeforeValidator(_blank), Says(DAY)] = None
     place: str = ""
     text: str = ""
-    versions: dict[str, str] = field(default_factory=dict)
 
-    @classmethod
-    def of(cls, broadcast: Broadcast) -> Draft:
-        """The form of a saved draft."""
-        segment = broadcast.segment or {}
-        kind = segment.get("kind") or "caseload"
-        return cls(
-            group=f"{kind}:{segment['id']}" if segment.get("id") else kind,
-            languages=list(segment.get("languages") or []),
-            content=broadcast.template or OWN,
-            date=str(broadcast.params.get("date", "")),
-            place=str(broadcast.params.get("place", "")),
-            text=broadcast.text or "",
-            versions=dict(broadcast.versions or {}),
-        )
+    def versions(self) -> dict[str, str]:
+        """The versions written, by language."""
+        found = {code: getattr(self, f"version_{code}", "") for code in BY_CODE}
+        return {code: text for code, text in found.items() if text}
 
-    @classmethod
-    def posted(cls, ctx: Ctx) -> Draft:
-        """The form as sent."""
-        assert ctx.form is not None
-        languages = [str(code) for code in ctx.form.getlist("languages")]
-        return cls(
-            group=ctx.field("group"),
-            languages=[code for code in languages if code][: len(LANGUAGES)],
-            content=ctx.field("content"),
-            date=ctx.field("date"),
-            place=ctx.field("place"),
-            text=ctx.field("text"),
-            versions={
-                language.code: ctx.field(f"version_{language.code}")
-                for language in LANGUAGES
-                if ctx.field(f"version_{language.code}")
-            },
-        )
+
+# One text field per language: version_ar, version_fa, ...
+ComposeForm = create_model(
+    "ComposeForm",
+    __base__=_Compose,
+    **{f"version_{language.code}": (str, "") for language in LANGUAGES},  # type: ignore[call-overload]
+)
+
+
+def _compose_values(broadcast: Broadcast) -> dict[str, str]:
+    """A saved draft as the compose form shows it."""
+    segment = broadcast.segment or {}
+    kind = segment.get("kind") or "caseload"
+    values = {
+        "group": f"{kind}:{segment['id']}" if segment.get("id") else kind,
+        "languages": ",".join(segment.get("languages") or []),
+        "content": broadcast.template or OWN,
+        "date": str(broadcast.params.get("date", "")),
+        "place": str(broadcast.params.get("place", "")),
+        "text": broadcast.text or "",
+    }
+    for code, text in (broadcast.versions or {}).items():
+        values[f"version_{code}"] = text
+    return values
+
+
+def _posted(ctx: Ctx) -> Submitted[_Compose]:
+    """The compose form as sent; the ticked languages arrive as one value each."""
+    assert ctx.form is not None
+    posted = {name: ctx.field(name) for name in ComposeForm.model_fields}
+    posted["languages"] = ",".join(str(code) for code in ctx.form.getlist("languages"))
+    return read(ComposeForm, posted)
 
 
 async def broadcast_new(ctx: Ctx) -> Response:
@@ -170,64 +195,60 @@ async def broadcast_new(ctx: Ctx) -> Response:
 
 async def broadcast_edit(ctx: Ctx) -> Response:
     """Change a draft before it is sent."""
-    broadcast = await _own(ctx)
-    if broadcast is None:
-        return not_found(ctx)
+    broadcast = await own_broadcast(ctx)
     if broadcast.state != "draft":
         return ctx.redirect(f"/admin/broadcasts/{broadcast.id}")
     return await _compose(ctx, broadcast)
 
 
 async def _compose(ctx: Ctx, broadcast: Broadcast | None) -> Response:
+    """The compose form; a sent one is checked, saved as a draft and previewed."""
     courses, modules = await actions.segment_choices(ctx.session, actor=ctx.login.staff)
-    draft = Draft.of(broadcast) if broadcast is not None else Draft()
-    errors: dict[str, str] = {}
 
-    def page(status: int = 200) -> Response:
+    def page(compose: Submitted[_Compose], status: int = 200) -> Response:
         return ctx.render(
             "broadcast_form.html",
             status=status,
             broadcast=broadcast,
-            draft=draft,
-            errors=errors,
-            error=errors.get("form"),
+            form=compose,
             courses=courses,
             modules=modules,
             languages=LANGUAGES,
             language_names=language_names(ctx),
+            versions_open=any(compose.values.get(f"version_{code}") for code in BY_CODE),
             templates=render.TEMPLATE_LABELS,
             needs={key: needed for key, (_message, needed) in actions.TEMPLATES.items()},
             today=ctx.today,
         )
 
     if ctx.form is None:
-        return page()
-    draft = Draft.posted(ctx)
-    kind, _colon, target = draft.group.partition(":")
-    target_id = parse_id(target) if target else None
+        start = _compose_values(broadcast) if broadcast else {"group": "caseload"}
+        return page(empty(ComposeForm, **start))
+    compose = _posted(ctx)
+    if (data := compose.data) is None:
+        return page(compose, 400)
+    kind, _colon, target = data.group.partition(":")
+    target_id = int(target) if target else None
     if kind == "course":
         try:  # another coach's course, by a forged id, reads like a missing one
             await own_course(ctx.session, actor=ctx.login.staff, course_id=target_id or 0)
         except UserError:
-            return not_found(ctx)
-    template = None if draft.content == OWN else draft.content
+            raise NotFound from None
+    template = None if data.content == OWN else data.content
+    needed = actions.TEMPLATES[template][1] if template else ()
     params: dict[str, str] = {}
-    if template is None:
-        if not draft.text and not draft.versions:
-            errors["text"] = ctx._(A_("Write the message, or choose a ready one."))
-    elif template in actions.TEMPLATES:
-        _message, needed = actions.TEMPLATES[template]
-        if "date" in needed:
-            day = parse_day(draft.date)
-            if day is None or day < ctx.today:
-                errors["date"] = ctx._(A_("Give the day: today or later."))
-            params["date"] = draft.date
-        if "place" in needed:
-            if not draft.place:
-                errors["place"] = ctx._(A_("Write the new room or address."))
-            params["place"] = draft.place
-    if errors:
-        return page(400)
+    if template is None and not data.text and not data.versions():
+        compose.refuse(A_("Write the message, or choose a ready one."), field="text")
+    if "date" in needed:
+        if data.date is None or data.date < ctx.today:
+            compose.refuse(DAY, field="date")
+        params["date"] = data.date.isoformat() if data.date else ""
+    if "place" in needed:
+        if not data.place:
+            compose.refuse(A_("Write the new room or address."), field="place")
+        params["place"] = data.place
+    if not compose.ok:
+        return page(compose, 400)
 
     async def save() -> Broadcast:
         staff = ctx.login.staff
@@ -238,7 +259,7 @@ async def _compose(ctx: Ctx, broadcast: Broadcast | None) -> Response:
             broadcast_id=saved.id,
             kind=kind,
             target_id=target_id,
-            languages=draft.languages,
+            languages=list(data.languages),
         )
         return await actions.set_content(
             ctx.session,
@@ -246,26 +267,33 @@ async def _compose(ctx: Ctx, broadcast: Broadcast | None) -> Response:
             broadcast_id=saved.id,
             template=template,
             params=params,
-            text=(draft.text or None) if template is None else None,
-            versions=(draft.versions or None) if template is None else None,
+            text=(data.text or None) if template is None else None,
+            versions=(data.versions() or None) if template is None else None,
         )
 
-    saved, error = await ctx.attempt(save)
+    saved = await ctx.save(compose, save)
     if saved is None:
-        errors["form"] = error or ""
-        return page(400)
+        return page(compose, 400)
     return ctx.redirect(f"/admin/broadcasts/{saved.id}")
 
 
 # ---------------------------------------------------------------- preview, report, send, stop
 
 
-async def broadcast_detail(ctx: Ctx, *, error: str | None = None, status: int = 200) -> Response:
+class SendForm(Form):
+    """Send now, or at a local day and time."""
+
+    when: Annotated[Literal["now", "later"], Says(A_("Choose now or a time."))] = "now"
+    date: Annotated[dt.date | None, BeforeValidator(_blank), Says(A_("Give a day."))] = None
+    time: Annotated[dt.time | None, BeforeValidator(_blank), Says(A_("Give a time."))] = None
+
+
+async def broadcast_detail(
+    ctx: Ctx, *, send: Submitted[SendForm] | None = None, error: str | None = None
+) -> Response:
     """A draft's preview per language with the number of people, and the send form; a sent
     one's delivery report with "stop the rest" while copies wait."""
-    broadcast = await _own(ctx)
-    if broadcast is None:
-        return not_found(ctx)
+    broadcast = await own_broadcast(ctx)
     voice = _voice(ctx)
     context: dict[str, Any] = {
         "broadcast": broadcast,
@@ -293,20 +321,21 @@ async def broadcast_detail(ctx: Ctx, *, error: str | None = None, status: int = 
                     "rtl": bool(language and language.rtl),
                 }
             )
-        tomorrow = ctx.today + timedelta(days=1)
+        tomorrow = ctx.today + dt.timedelta(days=1)
         context |= {
             "preview": preview,
             "total": sum((found or {}).values()),
             "nobody": nobody,
-            "when": ctx.field("when") or "now",
-            "send_date": ctx.field("date") or tomorrow.isoformat(),
-            "send_time": ctx.field("time") or "08:00",
+            "form": send or empty(SendForm, when="now", date=tomorrow.isoformat(), time="08:00"),
         }
     else:
         context["counts"] = await actions.counts(ctx.session, broadcast=broadcast)
+        if send is not None and FORM in send.errors:  # sent already: no send form to show it
+            message, params = send.errors[FORM]
+            error = ctx._(message, **params)
     return ctx.render(
         "broadcast.html",
-        status=status,
+        status=400 if send is not None or error is not None else 200,
         error=error,
         done=_done(ctx),
         ngettext=lambda one, many, n: ctx.t.ngettext(one, many, n).format(n=n),
@@ -314,73 +343,60 @@ async def broadcast_detail(ctx: Ctx, *, error: str | None = None, status: int = 
     )
 
 
-def _send_at(ctx: Ctx) -> datetime | None:
-    """The local date and time of "at a time", or None when not a real moment."""
-    day, clock = parse_day(ctx.field("date")), parse_clock(ctx.field("time"))
-    if day is None or clock is None:
-        return None
-    return datetime.combine(day, clock, ctx.settings.tz)
-
-
 async def broadcast_send(ctx: Ctx) -> Response:
     """📤 Send now, or at a time: one outbox row per person; the dispatcher does the rest."""
-    broadcast = await _own(ctx)
-    if broadcast is None:
-        return not_found(ctx)
+    broadcast = await own_broadcast(ctx)
+    send = ctx.submitted(SendForm)
     send_at = ctx.now
-    if ctx.field("when") == "later":
-        chosen = _send_at(ctx)
-        if chosen is None:
-            return await broadcast_detail(
-                ctx, error=ctx._(A_("Give a day and a time.")), status=400
-            )
-        if chosen <= ctx.now:
-            return await broadcast_detail(
-                ctx, error=ctx._(A_("This time has passed. Choose a later one.")), status=400
-            )
-        send_at = chosen
-    queued, error = await ctx.attempt(
-        lambda: actions.queue_broadcast(
-            ctx.session,
-            actor=ctx.login.staff,
-            broadcast_id=broadcast.id,
-            send_at=send_at,
-            now=ctx.now,
+    if (data := send.data) is not None and data.when == "later":
+        if data.date is None:
+            send.refuse(A_("Give a day."), field="date")
+        elif data.time is None:
+            send.refuse(A_("Give a time."), field="time")
+        else:
+            send_at = local_time(data.date, data.time, ctx.settings.tz)
+            if send_at <= ctx.now:
+                send.refuse(A_("This time has passed. Choose a later one."), field="time")
+    if send.ok:
+        await ctx.save(
+            send,
+            lambda: actions.queue_broadcast(
+                ctx.session,
+                actor=ctx.login.staff,
+                broadcast_id=broadcast.id,
+                send_at=send_at,
+                now=ctx.now,
+            ),
         )
-    )
-    if queued is None:
-        return await broadcast_detail(ctx, error=error, status=400)
+    if not send.ok:
+        return await broadcast_detail(ctx, send=send)
     done = "sent" if send_at <= ctx.now else "planned"
     return ctx.redirect(f"/admin/broadcasts/{broadcast.id}", done)
 
 
 async def broadcast_stop(ctx: Ctx) -> Response:
     """✖ Stop the rest: copies not sent yet are never sent."""
-    broadcast = await _own(ctx)
-    if broadcast is None:
-        return not_found(ctx)
+    broadcast = await own_broadcast(ctx)
     _, error = await ctx.attempt(
         lambda: actions.cancel_broadcast(
             ctx.session, actor=ctx.login.staff, broadcast_id=broadcast.id, now=ctx.now
         )
     )
     if error:
-        return await broadcast_detail(ctx, error=error, status=400)
+        return await broadcast_detail(ctx, error=error)
     return ctx.redirect(f"/admin/broadcasts/{broadcast.id}", "stopped")
 
 
 async def broadcast_discard(ctx: Ctx) -> Response:
     """Throw a draft away: nothing is sent."""
-    broadcast = await _own(ctx)
-    if broadcast is None:
-        return not_found(ctx)
+    broadcast = await own_broadcast(ctx)
     _, error = await ctx.attempt(
         lambda: actions.discard_draft(
             ctx.session, actor=ctx.login.staff, broadcast_id=broadcast.id
         )
     )
     if error:
-        return await broadcast_detail(ctx, error=error, status=400)
+        return await broadcast_detail(ctx, error=error)
     return ctx.redirect("/admin/broadcasts", "discarded")
 
 
