@@ -4,18 +4,23 @@ the fake Bot API as the proof."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.features.broadcasts.actions import OFFICE_CLOSED
 from bot.features.staff import accounts
 from bot.outbox.dispatcher import Dispatcher
+from bot.plumbing.formatting import long_date
+from bot.plumbing.voice import Voice
 from bot.web.app import create_app
 from storage.models import AuditEntry, Broadcast, OutboxMessage
 from tests.admin_client import AdminBrowser
 from tests.conftest import serve_app
+from tests.helpers import tr
 
 PASSWORD = "correct horse battery"
 ARABIC = "الدورة غدًا في القاعة ٢٠٤."
@@ -272,3 +277,27 @@ async def test_a_coach_sees_and_reaches_only_their_own(
     assert f'data-broadcast="{foreign}"' not in (await b.get("/admin/broadcasts")).text
     everything = await (await browser(admin)).get("/admin/broadcasts")
     assert f'data-broadcast="{foreign}"' in everything.text
+
+
+async def test_a_draft_is_changed_to_a_ready_message_in_each_language_and_thrown_away(
+    browser, course, sessions, settings, clock
+):
+    coach, found = course
+    b = await browser(coach)
+    ident = await _compose(b, found.id, text="Erst so", version_ar=ARABIC)
+    edit = await b.get(f"/admin/broadcasts/{ident}/edit")
+    assert ">Erst so</textarea>" in edit.text and f">{ARABIC}</textarea>" in edit.text
+    day = clock.local().date() + timedelta(days=2)
+    changed = await b.post(
+        f"/admin/broadcasts/{ident}/edit",
+        {"group": f"course:{found.id}", "content": "office_closed", "date": day.isoformat()},
+    )
+    assert changed.status_code == 303
+    preview = await b.get(f"/admin/broadcasts/{ident}")
+    for code in ("ar", "de", "uk"):
+        voice = Voice.for_language(code, tz=settings.tz, now=clock.now())
+        expected = tr(code, OFFICE_CLOSED, date=voice.isolate(long_date(voice, day)))
+        assert f"📢 {html.escape(expected, quote=False)}</p>" in preview.text, code
+    thrown = await b.post(f"/admin/broadcasts/{ident}/discard", {})
+    assert thrown.headers["location"] == "/admin/broadcasts?done=discarded"
+    assert await _count(sessions, Broadcast) == 0

@@ -89,6 +89,7 @@ async def test_compose_preview_send_report_and_stop_in_a_browser(
         coach_id=coach.id,
         title="Deutschkurs B1 (Kamen)",
     )
+
     async def shot(page, name: str) -> None:
         await _fits(page)
         await page.screenshot(path=str(SCREENS / f"{width}-{name}.png"), full_page=True)
@@ -104,8 +105,17 @@ async def test_compose_preview_send_report_and_stop_in_a_browser(
             await page.wait_for_url(f"{site}/admin/broadcasts")
             await shot(page, "1-list-empty")
 
-            # Compose: the course, own text with an Arabic and a German version.
+            # Compose: nothing written yet is refused beside the field, the choice kept.
             await page.locator("#new-broadcast").click()
+            await page.get_by_label("Wer bekommt sie?").select_option(f"course:{course.id}")
+            await page.get_by_role("button", name="Vorschau").click()
+            await page.locator("#text-error").wait_for()
+            assert await page.locator("#text").get_attribute("aria-invalid") == "true"
+            assert (
+                await page.get_by_label("Wer bekommt sie?").input_value() == f"course:{course.id}"
+            )
+            await shot(page, "2-compose-refused")
+            # The course, own text with an Arabic and a German version.
             await page.get_by_label("Wer bekommt sie?").select_option(f"course:{course.id}")
             await page.get_by_label("Eigener Text").check()
             await page.locator("#versions summary").click()

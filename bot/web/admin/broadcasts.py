@@ -222,7 +222,7 @@ async def _compose(ctx: Ctx, broadcast: Broadcast | None) -> Response:
         )
 
     if ctx.form is None:
-        start = _compose_values(broadcast) if broadcast else {"group": "caseload"}
+        start = _compose_values(broadcast) if broadcast else {"group": "caseload", "content": OWN}
         return page(empty(ComposeForm, **start))
     compose = _posted(ctx)
     if (data := compose.data) is None:
