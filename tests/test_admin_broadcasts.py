@@ -151,6 +151,16 @@ async def test_an_arabic_version_and_a_german_fallback_reach_each_chat_once(
     await b.post("/admin/language", {"lang": "en", "next": "/admin/broadcasts"})
     listing = await b.get("/admin/broadcasts")
     assert f'data-broadcast="{ident}"' in listing.text and "sent <b>3</b>" in listing.text
+    english = await b.get(f"/admin/broadcasts/{ident}")
+    assert "Delivery report" in english.text
+    assert list(_report(english.text)) == [
+        "sent",
+        "waiting",
+        "failed",
+        "blocked",
+        "skipped",
+        "stopped",
+    ]
 
 
 async def test_stop_the_rest_leaves_the_rest_unsent_and_the_report_says_so(

@@ -51,13 +51,13 @@ async def test_the_preview_counts_each_language_and_an_empty_group_is_refused(
     async with sessions.begin() as session:
         draft = await _draft(session, coach)
         await actions.choose_segment(session, actor=coach, broadcast_id=draft.id, kind="caseload")
-        found = await actions.language_counts(session, broadcast=draft, actor=coach, now=utcnow())
+        found = await actions.language_counts(session, broadcast=draft, now=utcnow())
         assert found == {"ar": 2, "uk": 1, "de": 1}
         await actions.choose_segment(
             session, actor=coach, broadcast_id=draft.id, kind="caseload", languages=["fa"]
         )
         with pytest.raises(UserError) as refused:
-            await actions.language_counts(session, broadcast=draft, actor=coach, now=utcnow())
+            await actions.language_counts(session, broadcast=draft, now=utcnow())
     assert refused.value.message == "Nobody in this group can get a message right now."
 
 
@@ -120,3 +120,22 @@ def test_each_reader_gets_their_version_else_english_then_german(
     broadcast = Broadcast(segment={}, params={}, versions=versions, text=text)
     voice = Voice.for_language(reader, tz=settings.tz, now=utcnow())
     assert render_content(voice, broadcast) == expected
+
+
+async def test_an_admin_sending_a_coachs_caseload_draft_reaches_the_coachs_participants(
+    sessions, make_staff, make_participant, bind_chat
+):
+    coach = await make_staff()
+    admin = await make_staff(role="admin")
+    theirs = await make_participant(accepted=True, coach_id=coach.id)
+    await bind_chat(theirs, 1)
+    await bind_chat(await make_participant(accepted=True, coach_id=admin.id), 2)
+    async with sessions.begin() as session:
+        draft = await _draft(session, coach)
+        await actions.choose_segment(session, actor=coach, broadcast_id=draft.id, kind="caseload")
+        await actions.set_content(session, actor=coach, broadcast_id=draft.id, text="Hallo")
+        queued = await actions.queue_broadcast(
+            session, actor=admin, broadcast_id=draft.id, send_at=utcnow(), now=utcnow()
+        )
+        people = await actions.recipients(session, broadcast=queued, now=utcnow())
+    assert queued.recipients == 1 and [p.id for p in people] == [theirs.id]

@@ -191,9 +191,10 @@ def missing_parameter(broadcast: Broadcast) -> str | None:
 
 
 async def recipients(
-    session: AsyncSession, *, broadcast: Broadcast, actor: StaffUser, now: datetime
+    session: AsyncSession, *, broadcast: Broadcast, now: datetime
 ) -> list[Participant]:
-    """The segment's members who can and want to get a broadcast now."""
+    """The segment's members who can and want to get a broadcast now ("caseload": the
+    author's participants, also when an admin sends a coach's draft)."""
     segment = broadcast.segment
     reachable = exists(
         select(ChannelIdentity.id).where(
@@ -220,7 +221,7 @@ async def recipients(
     elif kind == "module":
         query = query.where(Participant.module_id == segment.get("id"))
     elif kind == "caseload":
-        query = query.where(Participant.coach_id == actor.id)
+        query = query.where(Participant.coach_id == broadcast.created_by_id)
     elif kind != "everyone":
         raise UserError(N_("Please choose who gets the message first."))
     if segment.get("languages"):
@@ -240,11 +241,11 @@ async def recipients(
 
 
 async def language_counts(
-    session: AsyncSession, *, broadcast: Broadcast, actor: StaffUser, now: datetime
+    session: AsyncSession, *, broadcast: Broadcast, now: datetime
 ) -> Counter[str]:
     """The preview's numbers: how many recipients read each language (German before they
     chose one)."""
-    people = await recipients(session, broadcast=broadcast, actor=actor, now=now)
+    people = await recipients(session, broadcast=broadcast, now=now)
     if not people:
         raise UserError(N_("Nobody in this group can get a message right now."))
     return Counter(person.locale or "de" for person in people)
@@ -264,7 +265,7 @@ async def queue_broadcast(
         raise UserError(N_("Please choose what the message says first."))
     if missing_parameter(broadcast) is not None:
         raise UserError(N_("Please choose what the message says first."))
-    people = await recipients(session, broadcast=broadcast, actor=actor, now=now)
+    people = await recipients(session, broadcast=broadcast, now=now)
     if not people:
         raise UserError(N_("Nobody in this group can get a message right now."))
     for person in people:

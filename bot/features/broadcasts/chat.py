@@ -162,9 +162,7 @@ async def _next_step(turn: Turn, broadcast: Broadcast) -> list[Reply]:
 
 
 async def _preview(turn: Turn, broadcast: Broadcast) -> Reply:
-    languages = await actions.language_counts(
-        turn.session, broadcast=broadcast, actor=_staff(turn), now=turn.now
-    )
+    languages = await actions.language_counts(turn.session, broadcast=broadcast, now=turn.now)
     label = await render.segment_label(turn.session, turn.voice, broadcast)
     return render.render_preview(turn.voice, broadcast, languages, label)
 

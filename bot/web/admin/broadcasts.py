@@ -305,9 +305,7 @@ async def broadcast_detail(
     if broadcast.state == "draft":
         preview, nobody = [], None
         try:
-            found = await actions.language_counts(
-                ctx.session, broadcast=broadcast, actor=ctx.login.staff, now=ctx.now
-            )
+            found = await actions.language_counts(ctx.session, broadcast=broadcast, now=ctx.now)
         except UserError as refused:
             found, nobody = None, ctx.error_text(refused)
         for code, count in sorted((found or {}).items(), key=lambda item: (-item[1], item[0])):
