@@ -18,6 +18,7 @@ from bot.plumbing.voice import Voice
 from bot.web.admin.forms import FORM, Form, Says, Submitted, empty, local_time, read
 from bot.web.admin.site import Ctx, NotFound, Page, form, get, post
 from storage.models import Broadcast, StaffUser
+from storage.states import BroadcastState
 
 LIST_LIMIT = 50  # broadcasts on the list, newest first
 OWN = "own"  # the content choice "own text" beside the ready templates
@@ -196,7 +197,7 @@ async def broadcast_new(ctx: Ctx) -> Response:
 async def broadcast_edit(ctx: Ctx) -> Response:
     """Change a draft before it is sent."""
     broadcast = await own_broadcast(ctx)
-    if broadcast.state != "draft":
+    if broadcast.state != BroadcastState.DRAFT:
         return ctx.redirect(f"/admin/broadcasts/{broadcast.id}")
     return await _compose(ctx, broadcast)
 
@@ -302,7 +303,7 @@ async def broadcast_detail(
         "state_help": STATE_HELP,
         "language_names": language_names(ctx),
     }
-    if broadcast.state == "draft":
+    if broadcast.state == BroadcastState.DRAFT:
         preview, nobody = [], None
         try:
             found = await actions.language_counts(ctx.session, broadcast=broadcast, now=ctx.now)
