@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.features.broadcasts import actions
-from bot.features.broadcasts.render import render_content
+from bot.features.broadcasts.render import render_content, segment_label
 from bot.plumbing.errors import UserError
 from bot.plumbing.voice import Voice
 from storage.models import AuditEntry, Broadcast, Module, StaffUser
@@ -123,7 +123,7 @@ def test_each_reader_gets_their_version_else_english_then_german(
 
 
 async def test_an_admin_sending_a_coachs_caseload_draft_reaches_the_coachs_participants(
-    sessions, make_staff, make_participant, bind_chat
+    sessions, make_staff, make_participant, bind_chat, settings
 ):
     coach = await make_staff()
     admin = await make_staff(role="admin")
@@ -138,4 +138,11 @@ async def test_an_admin_sending_a_coachs_caseload_draft_reaches_the_coachs_parti
             session, actor=admin, broadcast_id=draft.id, send_at=utcnow(), now=utcnow()
         )
         people = await actions.recipients(session, broadcast=queued, now=utcnow())
+        german = Voice.for_language("de", tz=settings.tz, now=utcnow())
+        as_admin = await segment_label(session, german, queued, viewer_id=admin.id)
+        as_coach = await segment_label(session, german, queued, viewer_id=coach.id)
     assert queued.recipients == 1 and [p.id for p in people] == [theirs.id]
+    assert as_admin == tr(
+        "de", "the participants of {name}", name=german.isolate(coach.display_name)
+    )
+    assert as_coach == tr("de", "my participants")

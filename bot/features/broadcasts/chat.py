@@ -221,7 +221,7 @@ async def cmd_report(turn: Turn) -> list[Reply]:
         (broadcast, await actions.counts(turn.session, broadcast=broadcast))
         for broadcast in await actions.recent_broadcasts(turn.session, actor=_staff(turn))
     ]
-    return await render.render_report(turn.session, turn.voice, items)
+    return await render.render_report(turn.session, turn.voice, items, viewer_id=_staff(turn).id)
 
 
 async def cb_stop_rest(turn: Turn, ident: int) -> list[Reply]:

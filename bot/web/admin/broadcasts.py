@@ -98,7 +98,9 @@ async def broadcast_list(ctx: Ctx) -> Response:
         rows.append(
             {
                 "broadcast": broadcast,
-                "group": await render.segment_label(ctx.session, voice, broadcast),
+                "group": await render.segment_label(
+                    ctx.session, voice, broadcast, viewer_id=ctx.login.staff.id
+                ),
                 "summary": _summary(ctx, broadcast),
                 "counts": await actions.counts(ctx.session, broadcast=broadcast),
                 "author": author.display_name if author else "–",
@@ -298,7 +300,9 @@ async def broadcast_detail(
     voice = _voice(ctx)
     context: dict[str, Any] = {
         "broadcast": broadcast,
-        "group": await render.segment_label(ctx.session, voice, broadcast),
+        "group": await render.segment_label(
+            ctx.session, voice, broadcast, viewer_id=ctx.login.staff.id
+        ),
         "states": render.STATES,
         "state_help": STATE_HELP,
         "language_names": language_names(ctx),
