@@ -242,7 +242,7 @@ async def test_a_segment_narrowed_by_language_and_by_coming_appointments(
         broadcast = await actions.choose_segment(
             session, actor=actor, broadcast_id=draft.id, kind="caseload", within_days=7
         )
-        soon = await actions.recipients(session, broadcast=broadcast, actor=actor, now=utcnow())
+        soon = await actions.recipients(session, broadcast=broadcast, now=utcnow())
         broadcast = await actions.choose_segment(
             session,
             actor=actor,
@@ -251,6 +251,6 @@ async def test_a_segment_narrowed_by_language_and_by_coming_appointments(
             target_id=course.id,
             languages=["de", "ti"],
         )
-        spoken = await actions.recipients(session, broadcast=broadcast, actor=actor, now=utcnow())
+        spoken = await actions.recipients(session, broadcast=broadcast, now=utcnow())
     assert [p.id for p in soon] == [people["ar"].id]
     assert sorted(p.locale for p in spoken) == ["de", "ti"]

@@ -8,7 +8,7 @@ blocked the bot, and have not sent /stop are recipients.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,7 @@ from storage.models import (
     ChannelIdentity,
     Course,
     Enrolment,
+    Module,
     OutboxMessage,
     Participant,
     StaffUser,
@@ -52,6 +53,8 @@ TEMPLATES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 NOT_FOUND = N_("I cannot find this broadcast. Start a new one with /broadcast.")
+MAX_PLACE = 200  # a room or an address for "New room"
+UNKNOWN_LANGUAGE = N_("This language is not available. Please choose one from the list.")
 
 
 async def start_broadcast(session: AsyncSession, *, actor: StaffUser, now: datetime) -> Broadcast:
@@ -74,6 +77,26 @@ async def own_broadcast(
     return broadcast
 
 
+async def discard_draft(session: AsyncSession, *, actor: StaffUser, broadcast_id: int) -> None:
+    """Throw a draft away: nothing was queued, so nothing is sent."""
+    broadcast = await own_broadcast(session, actor=actor, broadcast_id=broadcast_id, draft=True)
+    await session.delete(broadcast)
+
+
+async def segment_choices(
+    session: AsyncSession, *, actor: StaffUser
+) -> tuple[list[Course], list[Module]]:
+    """The courses and modules this staff user may write to: a coach their own courses and
+    no module; an admin every course and every module."""
+    courses = select(Course).order_by(Course.title, Course.id)
+    if actor.role != "admin":
+        courses = courses.where(Course.coach_id == actor.id)
+    found = list((await session.scalars(courses)).unique().all())
+    if actor.role != "admin":
+        return found, []
+    return found, list((await session.scalars(select(Module).order_by(Module.id))).all())
+
+
 async def choose_segment(
     session: AsyncSession,
     *,
@@ -90,13 +113,15 @@ async def choose_segment(
     if kind == "course":
         course = await session.get(Course, target_id) if target_id else None
         if course is None or (not admin and course.coach_id != actor.id):
-            raise UserError(N_("You can only write to your own courses."))
+            raise UserError(N_("You can only write to your own courses."), field="group")
     elif kind in {"module", "everyone"} and not admin:
-        raise UserError(N_("Only the programme's admins can write to everyone or a module."))
+        raise UserError(
+            N_("Only the programme's admins can write to everyone or a module."), field="group"
+        )
     elif kind not in {"caseload", "module", "everyone"}:
-        raise UserError(N_("This group does not exist."))
+        raise UserError(N_("This group does not exist."), field="group")
     if languages and any(code not in BY_CODE for code in languages):
-        raise UserError(N_("This language is not available. Please choose one from the list."))
+        raise UserError(UNKNOWN_LANGUAGE, field="languages")
     broadcast.segment = {
         "kind": kind,
         "id": target_id,
@@ -118,21 +143,44 @@ async def set_content(
 ) -> Broadcast:
     """What it says: a template with its parameters, free text, or versions per language."""
     broadcast = await own_broadcast(session, actor=actor, broadcast_id=broadcast_id, draft=True)
-    for written in [text, *(versions or {}).values()]:
-        if written is not None and not written.strip():
-            raise UserError(N_("The message is empty. Please write a few words."))
-        if written is not None and len(written) > MAX_TEXT:
+    # Each text with the name of the form field it came from (the staff web shows the
+    # refusal beside it): the text for everyone, or a version per language.
+    written = [("text", text)] if text is not None else []
+    written += [(f"version_{code}", value) for code, value in (versions or {}).items()]
+    for field, value in written:
+        if not value.strip():
+            raise UserError(N_("The message is empty. Please write a few words."), field=field)
+        if len(value) > MAX_TEXT:
             raise UserError(
                 N_("This message is too long. Please write at most {limit} characters."),
                 limit=MAX_TEXT,
+                field=field,
             )
     if template is not None and template not in TEMPLATES:
         raise UserError(N_("This button no longer works. Please use the menu."))
+    if versions and any(code not in BY_CODE for code in versions):
+        raise UserError(UNKNOWN_LANGUAGE)
+    _check_params(params or {})
     broadcast.template = template
     broadcast.params = dict(params or {})
     broadcast.text = text.strip() if text else None
     broadcast.versions = {k: v.strip() for k, v in versions.items()} if versions else None
     return broadcast
+
+
+def _check_params(params: dict[str, str]) -> None:
+    """A template's day is a date (YYYY-MM-DD); its place is a short line."""
+    if params.get("date"):
+        try:
+            date.fromisoformat(str(params["date"]))
+        except ValueError:
+            raise UserError(N_("Please choose a day."), field="date") from None
+    if "place" in params and len(str(params["place"])) > MAX_PLACE:
+        raise UserError(
+            N_("This message is too long. Please write at most {limit} characters."),
+            limit=MAX_PLACE,
+            field="place",
+        )
 
 
 def missing_parameter(broadcast: Broadcast) -> str | None:
@@ -144,9 +192,10 @@ def missing_parameter(broadcast: Broadcast) -> str | None:
 
 
 async def recipients(
-    session: AsyncSession, *, broadcast: Broadcast, actor: StaffUser, now: datetime
+    session: AsyncSession, *, broadcast: Broadcast, now: datetime
 ) -> list[Participant]:
-    """The segment's members who can and want to get a broadcast now."""
+    """The segment's members who can and want to get a broadcast now ("caseload": the
+    author's participants, also when an admin sends a coach's draft)."""
     segment = broadcast.segment
     reachable = exists(
         select(ChannelIdentity.id).where(
@@ -173,7 +222,7 @@ async def recipients(
     elif kind == "module":
         query = query.where(Participant.module_id == segment.get("id"))
     elif kind == "caseload":
-        query = query.where(Participant.coach_id == actor.id)
+        query = query.where(Participant.coach_id == broadcast.created_by_id)
     elif kind != "everyone":
         raise UserError(N_("Please choose who gets the message first."))
     if segment.get("languages"):
@@ -192,6 +241,17 @@ async def recipients(
     return list((await session.scalars(query.order_by(Participant.id))).unique().all())
 
 
+async def language_counts(
+    session: AsyncSession, *, broadcast: Broadcast, now: datetime
+) -> Counter[str]:
+    """The preview's numbers: how many recipients read each language (German before they
+    chose one)."""
+    people = await recipients(session, broadcast=broadcast, now=now)
+    if not people:
+        raise UserError(N_("Nobody in this group can get a message right now."))
+    return Counter(person.locale or "de" for person in people)
+
+
 async def queue_broadcast(
     session: AsyncSession,
     *,
@@ -206,7 +266,7 @@ async def queue_broadcast(
         raise UserError(N_("Please choose what the message says first."))
     if missing_parameter(broadcast) is not None:
         raise UserError(N_("Please choose what the message says first."))
-    people = await recipients(session, broadcast=broadcast, actor=actor, now=now)
+    people = await recipients(session, broadcast=broadcast, now=now)
     if not people:
         raise UserError(N_("Nobody in this group can get a message right now."))
     for person in people:

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime, time, timedelta
 
 from babel.dates import format_skeleton
-from sqlalchemy import select
 
 from bot.features.broadcasts import actions, render
-from bot.i18n import N_
 from bot.plumbing import menu
 from bot.plumbing.errors import STALE_BUTTON, UserError
 from bot.plumbing.formatting import moment
 from bot.plumbing.messages import Button, Reply
 from bot.plumbing.turn import Turn
-from storage.models import Broadcast, Course, Module, StaffUser
+from storage.models import Broadcast, StaffUser
 
 DATE_CHOICES = 14  # days offered for a template's date
-# TRANSLATORS: to staff: the four ready-made broadcast messages, as button labels.
-TEMPLATE_LABELS = {
-    "course_cancelled": N_("Course cancelled on a day"),
-    "room_changed": N_("New room"),
-    "bring_documents": N_("Bring your documents"),
-    "office_closed": N_("Office closed on a day"),
-}
+COURSE_BUTTONS = 8  # courses offered as buttons; the staff web lists them all
 
 
 def _staff(turn: Turn) -> StaffUser:
@@ -41,19 +32,14 @@ async def cmd_broadcast(turn: Turn) -> list[Reply]:
     staff = _staff(turn)
     broadcast = await actions.start_broadcast(turn.session, actor=staff, now=turn.now)
     ident = broadcast.id
-    query = select(Course).order_by(Course.title).limit(8)
-    if staff.role != "admin":
-        query = query.where(Course.coach_id == staff.id)
+    courses, modules = await actions.segment_choices(turn.session, actor=staff)
     rows = [[Button(turn.voice.label("👥 All my participants"), f"bc:gl:{ident}")]]
     rows += [
         [Button(f"📚 {course.title}", f"bc:gc:{ident}:{course.id}")]
-        for course in (await turn.session.scalars(query)).unique().all()
+        for course in courses[:COURSE_BUTTONS]
     ]
+    rows += [[Button(f"🧩 {module.name_de}", f"bc:gm:{ident}:{module.id}")] for module in modules]
     if staff.role == "admin":
-        modules = (await turn.session.scalars(select(Module).order_by(Module.id))).all()
-        rows += [
-            [Button(f"🧩 {module.name_de}", f"bc:gm:{ident}:{module.id}")] for module in modules
-        ]
         rows.append([Button(turn.voice.label("🌍 Everyone"), f"bc:ge:{ident}")])
     rows.append([Button(turn.voice.label("✖ Cancel"), f"bc:x:{ident}")])
     # TRANSLATORS: to staff, first step of writing a broadcast.
@@ -66,7 +52,7 @@ async def _segment(turn: Turn, ident: int, kind: str, target: int | None = None)
     )
     rows = [
         [Button(turn.voice.label(label), f"bc:t:{ident}:{index}")]
-        for index, label in enumerate(TEMPLATE_LABELS.values())
+        for index, label in enumerate(render.TEMPLATE_LABELS.values())
     ]
     rows.append([Button(turn.voice.label("✍️ Write my own text"), f"bc:f:{ident}")])
     rows.append([Button(turn.voice.label("✖ Cancel"), f"bc:x:{ident}")])
@@ -132,7 +118,7 @@ async def answer_place(turn: Turn, ident: int, text: str) -> list[Reply]:
     broadcast = await actions.own_broadcast(
         turn.session, actor=staff, broadcast_id=ident, draft=True
     )
-    params = {**broadcast.params, "place": text.strip()[:200]}
+    params = {**broadcast.params, "place": text.strip()[: actions.MAX_PLACE]}
     broadcast = await actions.set_content(
         turn.session, actor=staff, broadcast_id=ident, template=broadcast.template, params=params
     )
@@ -176,12 +162,7 @@ async def _next_step(turn: Turn, broadcast: Broadcast) -> list[Reply]:
 
 
 async def _preview(turn: Turn, broadcast: Broadcast) -> Reply:
-    people = await actions.recipients(
-        turn.session, broadcast=broadcast, actor=_staff(turn), now=turn.now
-    )
-    if not people:
-        raise UserError(N_("Nobody in this group can get a message right now."))
-    languages = Counter(person.locale or "de" for person in people)
+    languages = await actions.language_counts(turn.session, broadcast=broadcast, now=turn.now)
     label = await render.segment_label(turn.session, turn.voice, broadcast)
     return render.render_preview(turn.voice, broadcast, languages, label)
 
@@ -226,10 +207,7 @@ async def cb_tomorrow(turn: Turn, ident: int) -> list[Reply]:
 
 async def cb_discard(turn: Turn, ident: int) -> list[Reply]:
     """✖ Cancel a draft: nothing is sent."""
-    broadcast = await actions.own_broadcast(
-        turn.session, actor=_staff(turn), broadcast_id=ident, draft=True
-    )
-    await turn.session.delete(broadcast)
+    await actions.discard_draft(turn.session, actor=_staff(turn), broadcast_id=ident)
     turn.close_question()
     return [turn.reply(turn._("OK. Nothing was sent."), menu.menu_button(turn.voice), edit=True)]
 
@@ -243,7 +221,7 @@ async def cmd_report(turn: Turn) -> list[Reply]:
         (broadcast, await actions.counts(turn.session, broadcast=broadcast))
         for broadcast in await actions.recent_broadcasts(turn.session, actor=_staff(turn))
     ]
-    return await render.render_report(turn.session, turn.voice, items)
+    return await render.render_report(turn.session, turn.voice, items, viewer_id=_staff(turn).id)
 
 
 async def cb_stop_rest(turn: Turn, ident: int) -> list[Reply]:

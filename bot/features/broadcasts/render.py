@@ -13,7 +13,7 @@ from bot.plumbing.formatting import long_date, moment
 from bot.plumbing.messages import Button, Reply
 from bot.plumbing.routes import Skip
 from bot.plumbing.voice import Voice
-from storage.models import Broadcast, Course, Module, OutboxMessage, Participant
+from storage.models import Broadcast, Course, Module, OutboxMessage, Participant, StaffUser
 
 STATES = (
     # TRANSLATORS: to staff, in a delivery report: how many copies are in each state.
@@ -24,6 +24,14 @@ STATES = (
     ("skipped", N_("skipped")),
     ("cancelled", N_("stopped")),
 )
+
+# TRANSLATORS: to staff: the four ready-made broadcast messages, as button labels.
+TEMPLATE_LABELS = {
+    "course_cancelled": N_("Course cancelled on a day"),
+    "room_changed": N_("New room"),
+    "bring_documents": N_("Bring your documents"),
+    "office_closed": N_("Office closed on a day"),
+}
 
 
 def render_content(voice: Voice, broadcast: Broadcast) -> str:
@@ -38,14 +46,15 @@ def render_content(voice: Voice, broadcast: Broadcast) -> str:
             else:
                 values[name] = voice.isolate(raw)
         return voice._(message, **values)
-    if broadcast.versions:
-        if broadcast.versions.get(voice.code):
-            return broadcast.versions[voice.code]  # written in the reader's language
-        for code in FALLBACK_CHAIN:
-            if broadcast.versions.get(code):
-                return voice.free_text(broadcast.versions[code])
-        return voice.free_text(next(iter(broadcast.versions.values())))
-    return voice.free_text(broadcast.text or "")
+    versions = broadcast.versions or {}
+    if versions.get(voice.code):
+        return versions[voice.code]  # written in the reader's language
+    for code in FALLBACK_CHAIN:
+        if versions.get(code):
+            return voice.free_text(versions[code])
+    # No version for this reader, none in English or German: the text for everyone, or
+    # else the first version written.
+    return voice.free_text(broadcast.text or next(iter(versions.values()), ""))
 
 
 async def broadcast_message(
@@ -63,8 +72,11 @@ async def broadcast_message(
     return voice.reply("📢 " + render_content(voice, broadcast))
 
 
-async def segment_label(session: AsyncSession, voice: Voice, broadcast: Broadcast) -> str:
-    """Who a broadcast is for, in the staff user's words."""
+async def segment_label(
+    session: AsyncSession, voice: Voice, broadcast: Broadcast, *, viewer_id: int | None = None
+) -> str:
+    """Who a broadcast is for, in the words of the staff user `viewer_id` (a caseload that
+    is not theirs is named by its coach)."""
     segment = broadcast.segment
     kind = segment.get("kind")
     if kind == "course":
@@ -73,6 +85,14 @@ async def segment_label(session: AsyncSession, voice: Voice, broadcast: Broadcas
     elif kind == "module":
         module = await session.get(Module, segment.get("id") or 0)
         label = voice.isolate(module.name_de) if module else "–"
+    elif kind == "caseload" and viewer_id not in (None, broadcast.created_by_id):
+        author = await session.get(StaffUser, broadcast.created_by_id)
+        # TRANSLATORS: to staff (an admin): who a broadcast went to; {name} is the coach
+        # whose participants they are.
+        label = voice._(
+            "the participants of {name}",
+            name=voice.isolate(author.display_name if author else "–"),
+        )
     elif kind == "caseload":
         label = voice._("my participants")
     else:
@@ -115,7 +135,11 @@ def render_preview(
 
 
 async def render_report(
-    session: AsyncSession, voice: Voice, items: list[tuple[Broadcast, Counter[str]]]
+    session: AsyncSession,
+    voice: Voice,
+    items: list[tuple[Broadcast, Counter[str]]],
+    *,
+    viewer_id: int,
 ) -> list[Reply]:
     """The last broadcasts with their delivery counts; a stop button while copies wait."""
     if not items:
@@ -125,7 +149,7 @@ async def render_report(
     replies = []
     for broadcast, found in items:
         when = moment(voice, broadcast.send_at or broadcast.created_at)
-        label = await segment_label(session, voice, broadcast)
+        label = await segment_label(session, voice, broadcast, viewer_id=viewer_id)
         numbers = ", ".join(
             f"{voice._(name)} {found.get(state, 0)}" for state, name in STATES if found.get(state)
         )
