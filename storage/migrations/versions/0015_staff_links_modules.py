@@ -1,7 +1,7 @@
 """Staff password links (invite and reset by a one-time link) and retired modules
 
-Revision ID: 0014_b2
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-08 00:40:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import storage.types
 
-revision = "0014_b2"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """Roles and states are checked by the database: one CHECK constraint per column
 
-Revision ID: 0014_b1
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-08 01:00:00
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0014_b1"
+revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None
