@@ -32,6 +32,7 @@ from storage.staff import (
     revoke_password_links,
     use_password_link,
 )
+from storage.states import StaffRole
 
 TOKEN_BYTES = 24  # 192 bits, like participants' invites
 LINK_HOURS = 72  # a set-password link works once, for three days
@@ -163,7 +164,7 @@ async def change_role(
         return staff
     if role != "admin":
         await _keep_an_admin(session, staff)
-    staff.role = role
+    staff.role = StaffRole(role)
     await audit.record(
         session,
         actor=_name(actor),
