@@ -108,10 +108,11 @@ async def test_a_draft_is_thrown_away_only_by_its_author_and_nothing_is_audited(
     [
         ({"ar": "مرحبا", "de": "Hallo"}, None, "ar", "مرحبا"),
         ({"ar": "مرحبا", "de": "Hallo"}, None, "uk", "Hallo"),  # no English: German
-        ({"ar": "مرحبا", "en": "Hello", "de": "Hallo"}, None, "fa", "Hello"),  # English first
+        # English first; a fallback in a right-to-left message is isolated (FSI ... PDI)
+        ({"ar": "مرحبا", "en": "Hello", "de": "Hallo"}, None, "fa", "\u2068Hello\u2069"),
         ({"ar": "مرحبا"}, "Für alle", "ti", "Für alle"),  # the text for everyone
         ({"ar": "مرحبا", "fa": "سلام"}, None, "ti", "مرحبا"),  # else the first written
-        (None, "Für alle", "ar", "Für alle"),
+        (None, "Für alle", "ar", "\u2068Für alle\u2069"),
     ],
 )
 def test_each_reader_gets_their_version_else_english_then_german(
