@@ -13,7 +13,7 @@ from bot.features.next_steps import (
     status,
 )
 from bot.i18n import LANGUAGES
-from bot.web.admin.site import Ctx, not_found, parse_id
+from bot.web.admin.site import Ctx, Page, form, get, not_found, parse_id, post
 from storage.content import all_nodes, texts_of
 from storage.models import ContentNode
 
@@ -117,3 +117,11 @@ async def content_edit(ctx: Ctx) -> Response:
         title=ctx.field("title") if error else (current.title if current else ""),
         body=ctx.field("body") if error else (current.body if current else ""),
     )
+
+
+routes: list[Page] = [
+    get("/content", content_list),
+    post("/content/new", content_new, admin_only=True),
+    form("/content/{nid:id}", content_edit, admin_only=True),
+    post("/content/{nid:id}/delete", content_delete, admin_only=True),
+]

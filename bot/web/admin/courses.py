@@ -10,8 +10,18 @@ from bot.i18n import A_
 from bot.plumbing.errors import UserError
 from bot.plumbing.labels import KIND_LABELS
 from bot.plumbing.reminders import ReminderPolicy
-from bot.web.admin.people import form_choices
-from bot.web.admin.site import Ctx, not_found, parse_clock, parse_day, parse_id
+from bot.web.admin.participants import form_choices
+from bot.web.admin.site import (
+    Ctx,
+    Page,
+    form,
+    get,
+    not_found,
+    parse_clock,
+    parse_day,
+    parse_id,
+    post,
+)
 from storage.overview import course_members, courses_for, search_participants
 
 COURSE_KINDS = [kind for kind in KIND_LABELS if kind.endswith("_course")]
@@ -34,7 +44,7 @@ async def course_new(ctx: Ctx) -> Response:
     choices = await form_choices(ctx)
     values: dict[str, str] = {}
 
-    def form(error: str | None = None) -> Response:
+    def again(error: str | None = None) -> Response:
         """The form, with what was typed and what is wrong (nothing is saved then)."""
         return ctx.render(
             "course_form.html",
@@ -48,7 +58,7 @@ async def course_new(ctx: Ctx) -> Response:
         )
 
     if ctx.form is None:
-        return form()
+        return again()
     values = {
         k: ctx.field(k)
         for k in ("title", "kind", "location", "starts_on", "ends_on", "module", "coach")
@@ -61,11 +71,11 @@ async def course_new(ctx: Ctx) -> Response:
             continue
         begins, finishes = parse_clock(start), parse_clock(end)
         if not weekday.isdigit() or begins is None or finishes is None:
-            return form(ctx._(A_("Each weekly time needs a weekday, a start and an end.")))
+            return again(ctx._(A_("Each weekly time needs a weekday, a start and an end.")))
         slots.append((int(weekday), begins, finishes))
     starts_on, ends_on = parse_day(values["starts_on"]), parse_day(values["ends_on"])
     if starts_on is None or ends_on is None:
-        return form(ctx._(A_("Give the first and the last day of the course.")))
+        return again(ctx._(A_("Give the first and the last day of the course.")))
     course, error = await ctx.attempt(
         lambda: create_course(
             ctx.session,
@@ -81,7 +91,7 @@ async def course_new(ctx: Ctx) -> Response:
         )
     )
     if course is None:
-        return form(error)
+        return again(error)
     return ctx.redirect(f"/admin/courses/{course.id}", "created")
 
 
@@ -171,3 +181,13 @@ async def course_exception(ctx: Ctx) -> Response:
     if error:
         return await course_detail(ctx, error=error, status=400)
     return ctx.redirect(f"/admin/courses/{course_id}", "exception")
+
+
+routes: list[Page] = [
+    get("/courses", course_list),
+    form("/courses/new", course_new),
+    get("/courses/{cid:id}", course_detail),
+    post("/courses/{cid:id}/enrol", course_enrol),
+    post("/courses/{cid:id}/leave", course_leave),
+    post("/courses/{cid:id}/exceptions", course_exception),
+]

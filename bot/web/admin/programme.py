@@ -11,8 +11,8 @@ from starlette.responses import Response
 from bot.features.handover import handover_data, mark_handed_over, plan_programme_end
 from bot.features.roster import OUTCOMES, set_outcome
 from bot.i18n import A_
-from bot.web.admin.people import form_choices
-from bot.web.admin.site import Ctx, not_found, parse_day
+from bot.web.admin.participants import form_choices
+from bot.web.admin.site import Ctx, Page, form, get, not_found, parse_day, post
 from storage.models import Module, Participant
 from storage.overview import handover_requests, outcome_counts
 
@@ -113,3 +113,13 @@ async def report(ctx: Ctx) -> Response:
     return ctx.render(
         "report.html", columns=columns, total=total, rows=REPORT_ROWS, outcomes=OUTCOMES
     )
+
+
+routes: list[Page] = [
+    post("/participants/{pid:id}/end", plan_end_one),
+    post("/participants/{pid:id}/outcome", record_outcome),
+    form("/programme-end", programme_end),
+    get("/handovers", handovers),
+    post("/handovers/{hid:id}/done", handover_done),
+    get("/report", report),
+]

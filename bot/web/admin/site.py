@@ -20,6 +20,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from bot.i18n import A_, Translator, admin_translator, translator
@@ -125,6 +126,32 @@ class Ctx:
 
 Handler = Callable[[Ctx], Awaitable[Response]]
 
+
+@dataclass(frozen=True)
+class Page:
+    """One admin route as a resource module declares it; `AdminSite.mount` wraps it."""
+
+    path: str
+    handler: Handler
+    methods: tuple[str, ...]
+    admin_only: bool = False
+
+
+def get(path: str, handler: Handler, *, admin_only: bool = False) -> Page:
+    """A page that only shows."""
+    return Page(path, handler, ("GET",), admin_only)
+
+
+def post(path: str, handler: Handler, *, admin_only: bool = False) -> Page:
+    """An action (a form's target)."""
+    return Page(path, handler, ("POST",), admin_only)
+
+
+def form(path: str, handler: Handler, *, admin_only: bool = False) -> Page:
+    """A form page: GET shows it, POST saves it."""
+    return Page(path, handler, ("GET", "POST"), admin_only)
+
+
 MAX_ID_DIGITS = 9  # ids fit PostgreSQL's integer; a longer number is no id of ours
 
 
@@ -217,6 +244,13 @@ class AdminSite:
                         await form.close()  # uploaded files live in temporary files
 
         return endpoint
+
+    def mount(self, pages: list[Page]) -> list[Route]:
+        """Starlette routes for a resource module's pages."""
+        return [
+            Route(p.path, self.page(p.handler, admin_only=p.admin_only), methods=list(p.methods))
+            for p in pages
+        ]
 
     def render(self, ctx: Ctx, name: str, *, status: int = 200, **context: Any) -> Response:
         """A template with the staff user's language, CSRF token and navigation."""

@@ -1,21 +1,16 @@
-"""Participants: list, create, edit, import, export, invite letters, and their appointments."""
+"""Participants: list, create, edit, import, export, erase and invite letters."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import segno
 from sqlalchemy import select
 from starlette.responses import JSONResponse, Response
 
-from bot.features.appointments.planning import (
-    cancel_appointment,
-    create_appointment,
-    move_appointment,
-)
 from bot.features.onboarding.invites import create_invite, revoke_invites
 from bot.features.onboarding.letter import letter_texts
 from bot.features.privacy import erase_participant, export_participant
@@ -30,13 +25,12 @@ from bot.features.roster import (
 from bot.i18n import A_, LANGUAGES
 from bot.plumbing.errors import UserError
 from bot.plumbing.labels import KIND_LABELS
-from bot.plumbing.reminders import ReminderPolicy
 from bot.plumbing.voice import Voice
-from bot.web.admin.site import Ctx, not_found, parse_id
+from bot.web.admin.site import Ctx, Page, form, get, not_found, parse_id, post
 from storage import audit
 from storage.appointments import enrolments_of
 from storage.invites import open_invites
-from storage.models import Appointment, Module, Participant, StaffUser
+from storage.models import Module, Participant, StaffUser
 from storage.overview import appointments_of, chats_of, courses_for, search_participants
 
 PAGE = 50
@@ -58,14 +52,6 @@ async def form_choices(ctx: Ctx) -> dict[str, Any]:
         "coach_names": {c.id: c.display_name for c in coaches},
         "languages": LANGUAGES,
     }
-
-
-def _local(ctx: Ctx, day: str, clock: str) -> datetime | None:
-    """A local date and time from a form as an aware datetime, or None if malformed."""
-    try:
-        return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=ctx.settings.tz)
-    except ValueError:
-        return None
 
 
 async def participant_list(ctx: Ctx) -> Response:
@@ -215,10 +201,10 @@ async def participant_edit(ctx: Ctx) -> Response:
 async def participant_detail(ctx: Ctx) -> Response:
     """One participant: chats, appointments with answers, courses, invites. Viewing is
     audited."""
-    return await _detail(ctx, int(ctx.request.path_params["pid"]))
+    return await detail_page(ctx, int(ctx.request.path_params["pid"]))
 
 
-async def _detail(
+async def detail_page(
     ctx: Ctx, participant_id: int, *, error: str | None = None, status: int = 200
 ) -> Response:
     try:
@@ -320,7 +306,7 @@ async def participant_erase(ctx: Ctx) -> Response:
     except UserError:
         return not_found(ctx)
     if ctx.field("confirm") != "yes":
-        return await _detail(
+        return await detail_page(
             ctx,
             participant_id,
             error=ctx._(A_("Tick the box to confirm the erasure. Nothing was erased.")),
@@ -393,98 +379,15 @@ async def invite_revoke(ctx: Ctx) -> Response:
     return ctx.redirect(f"/admin/participants/{participant_id}", "revoked")
 
 
-# ---------------------------------------------------------------- appointments
-
-
-async def _back(ctx: Ctx, participant_id: int, error: str) -> Response:
-    """The participant's page again, with what went wrong; nothing was changed."""
-    return await _detail(ctx, participant_id, error=error, status=400)
-
-
-async def _belongs(ctx: Ctx, appointment_id: int, participant_id: int) -> None:
-    """The appointment of the page's participant, else a UserError (nothing changes)."""
-    appointment = await ctx.session.get(Appointment, appointment_id)
-    if appointment is None or appointment.participant_id != participant_id:
-        raise UserError(A_("This appointment does not exist."))
-
-
-async def appointment_plan(ctx: Ctx) -> Response:
-    """Plan an appointment: the participant is told and reminded (same actions as the bot)."""
-    participant_id = int(ctx.request.path_params["pid"])
-    starts = _local(ctx, ctx.field("date"), ctx.field("start"))
-    ends = _local(ctx, ctx.field("date"), ctx.field("end"))
-    if starts is None or ends is None:
-        return await _back(ctx, participant_id, ctx._(A_("Give a date, a start and an end time.")))
-    kind = ctx.field("kind")
-    if kind not in APPOINTMENT_KINDS:
-        return await _back(
-            ctx, participant_id, ctx._(A_("Choose what kind of appointment it is."))
-        )
-    place = ctx.field("location")
-    if not place:
-        return await _back(ctx, participant_id, ctx._(A_("Give the place of the appointment.")))
-    _, error = await ctx.attempt(
-        lambda: create_appointment(
-            ctx.session,
-            actor=ctx.login.staff,
-            participant_id=participant_id,
-            kind=kind,
-            starts_at=starts,
-            ends_at=ends,
-            location=place[:300],
-            policy=ReminderPolicy.from_settings(ctx.settings),
-            now=ctx.now,
-        )
-    )
-    if error:
-        return await _back(ctx, participant_id, error)
-    return ctx.redirect(f"/admin/participants/{participant_id}#appointments", "planned")
-
-
-async def appointment_move(ctx: Ctx) -> Response:
-    """Move an appointment; its answer and reminders start over."""
-    participant_id = int(ctx.request.path_params["pid"])
-    appointment_id = int(ctx.request.path_params["aid"])
-    starts = _local(ctx, ctx.field("date"), ctx.field("start"))
-    ends = _local(ctx, ctx.field("date"), ctx.field("end"))
-    if starts is None or ends is None:
-        return await _back(ctx, participant_id, ctx._(A_("Give a date, a start and an end time.")))
-
-    async def move() -> Appointment:
-        await _belongs(ctx, appointment_id, participant_id)
-        return await move_appointment(
-            ctx.session,
-            actor=ctx.login.staff,
-            appointment_id=appointment_id,
-            starts_at=starts,
-            ends_at=ends,
-            location=ctx.field("location") or None,
-            policy=ReminderPolicy.from_settings(ctx.settings),
-            now=ctx.now,
-        )
-
-    moved, error = await ctx.attempt(move)
-    if error or moved is None:
-        return await _back(
-            ctx, participant_id, error or ctx._(A_("This appointment does not exist."))
-        )
-    return ctx.redirect(f"/admin/participants/{participant_id}#appointments", "moved")
-
-
-async def appointment_cancel(ctx: Ctx) -> Response:
-    """Cancel an appointment; the participant is told and reminders stop."""
-    participant_id = int(ctx.request.path_params["pid"])
-    appointment_id = int(ctx.request.path_params["aid"])
-
-    async def cancel() -> Appointment:
-        await _belongs(ctx, appointment_id, participant_id)
-        return await cancel_appointment(
-            ctx.session, actor=ctx.login.staff, appointment_id=appointment_id, now=ctx.now
-        )
-
-    cancelled, error = await ctx.attempt(cancel)
-    if error or cancelled is None:
-        return await _back(
-            ctx, participant_id, error or ctx._(A_("This appointment does not exist."))
-        )
-    return ctx.redirect(f"/admin/participants/{participant_id}#appointments", "cancelled")
+routes: list[Page] = [
+    get("/participants", participant_list),
+    get("/participants.csv", participants_csv),
+    form("/participants/new", participant_new),
+    form("/participants/import", participant_import),
+    get("/participants/{pid:id}", participant_detail),
+    form("/participants/{pid:id}/edit", participant_edit),
+    get("/participants/{pid:id}/export", participant_export),
+    post("/participants/{pid:id}/erase", participant_erase),
+    post("/participants/{pid:id}/invite", invite_letter),
+    post("/participants/{pid:id}/revoke", invite_revoke),
+]

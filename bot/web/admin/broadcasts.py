@@ -1,0 +1,7 @@
+"""Broadcasts from the staff web (not yet built)."""
+
+from __future__ import annotations
+
+from bot.web.admin.site import Page
+
+routes: list[Page] = []

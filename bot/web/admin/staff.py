@@ -1,0 +1,7 @@
+"""Staff accounts, managed by admins (not yet built)."""
+
+from __future__ import annotations
+
+from bot.web.admin.site import Page
+
+routes: list[Page] = []
