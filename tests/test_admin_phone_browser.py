@@ -67,7 +67,9 @@ async def site(settings, sessions, router):
         admin = await session.scalar(select(StaffUser).where(StaffUser.email == ADMIN_EMAIL))
         people = {
             p.display_name: p
-            for p in await session.scalars(select(Participant).where(Participant.status == "active"))
+            for p in await session.scalars(
+                select(Participant).where(Participant.status == "active")
+            )
         }
         for number, name in enumerate(("Amina", "Olena", "Samira")):
             people[name].locale = {"Amina": "ar", "Olena": "uk", "Samira": "fa"}[name]
@@ -161,8 +163,9 @@ async def _crawl(page: Any, site: str, width: int, wide: dict[str, str]) -> set[
         seen.add(kind)
         response = await page.goto(site + path)
         assert response is not None and response.status == 200, f"{path}: {response}"
-        await _measure(page, re.sub(r"[^a-z0-9]+", "-", kind[7:]).strip("-") or "dashboard",
-                       width, wide)
+        await _measure(
+            page, re.sub(r"[^a-z0-9]+", "-", kind[7:]).strip("-") or "dashboard", width, wide
+        )
         for href in await page.eval_on_selector_all(
             "a[href^='/admin']", "links => links.map(a => a.getAttribute('href'))"
         ):

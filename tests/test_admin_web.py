@@ -382,7 +382,7 @@ async def test_csv_import_names_each_broken_cell_and_imports_nothing(browser, st
         "/admin/participants/import", files={"file": ("people.csv", broken, "text/csv")}
     )
     assert response.status_code == 400
-    text = response.text
+    text = re.sub(r"<td [^>]*>", "<td>", response.text)  # the cells, without their labels
     assert "nichts importiert" in text
     for line, column in (("3", "name"), ("4", "language"), ("4", "module"), ("4", "coach")):
         assert f"<td>{line}</td><td>{column}</td>" in text
