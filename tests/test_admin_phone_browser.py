@@ -222,7 +222,7 @@ async def test_every_staff_page_fits_a_desktop_and_a_phone_without_sideways_scro
                 await plan.locator("input[name=end]").fill("09:00")
                 await plan.locator("input[name=location]").fill("Kreishaus")
                 await plan.get_by_role("button", name="Planen").click()
-                await page.locator(".error").wait_for()
+                await page.locator(".error, .field-error").first.wait_for()
                 await _measure(page, "appointment-refused", width, wide)
                 async with page.expect_popup() as popup:
                     await page.locator("#new-invite").click()

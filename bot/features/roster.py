@@ -70,9 +70,9 @@ async def own_participant(
 def _check_name(value: str) -> str:
     name = _CONTROL.sub("", value).strip()
     if not name:
-        raise UserError(A_("The name must not be empty."))
+        raise UserError(A_("The name must not be empty."), field="name")
     if len(name) > MAX_NAME:
-        raise UserError(A_("The name may have at most {n} characters."), n=MAX_NAME)
+        raise UserError(A_("The name may have at most {n} characters."), field="name", n=MAX_NAME)
     return name
 
 
@@ -83,6 +83,7 @@ def _check_language(value: str | None) -> str | None:
     if code not in BY_CODE:
         raise UserError(
             A_("Unknown language “{value}”; use one of: {codes}."),
+            field="language",
             value=code[:20],
             codes=", ".join(BY_CODE),
         )
@@ -93,13 +94,15 @@ async def _check_coach(session: AsyncSession, actor: StaffUser, coach_id: int | 
     """A coach gets their own participants; an admin names any active staff user."""
     if actor.role != "admin":
         if coach_id not in (None, actor.id):
-            raise UserError(A_("Coaches can only add participants to their own caseload."))
+            raise UserError(
+                A_("Coaches can only add participants to their own caseload."), field="coach"
+            )
         return actor.id
     if coach_id is None:
-        raise UserError(A_("Choose a coach."))
+        raise UserError(A_("Choose a coach."), field="coach")
     coach = await session.get(StaffUser, coach_id)
     if coach is None or not coach.active:
-        raise UserError(A_("This coach does not exist or is no longer active."))
+        raise UserError(A_("This coach does not exist or is no longer active."), field="coach")
     return coach.id
 
 
@@ -107,7 +110,7 @@ async def _check_module(session: AsyncSession, module_id: int | None) -> int | N
     if module_id is None:
         return None
     if await session.get(Module, module_id) is None:
-        raise UserError(A_("This module does not exist."))
+        raise UserError(A_("This module does not exist."), field="module")
     return module_id
 
 

@@ -133,10 +133,10 @@ async def create_appointment(
     starts_at, ends_at = as_utc(starts_at), as_utc(ends_at)
     if not starts_at < ends_at:
         # TRANSLATORS: to staff planning appointments (admin web or bot).
-        raise UserError(N_("An appointment must end after it starts."))
+        raise UserError(N_("An appointment must end after it starts."), field="end")
     if starts_at <= now:
         # TRANSLATORS: to staff planning appointments (admin web or bot).
-        raise UserError(N_("An appointment must start in the future."))
+        raise UserError(N_("An appointment must start in the future."), field="date")
     appointment = Appointment(
         participant_id=participant.id,
         coach_id=participant.coach_id or actor.id,

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from bot.features.courses import add_exception, create_course, enrol, leave, own_course
+from bot.features.courses import add_exception, create_course, enrol, leave
 from bot.features.roster import own_participant
 from bot.i18n import A_
-from bot.plumbing.errors import UserError
 from bot.plumbing.labels import KIND_LABELS
-from bot.plumbing.reminders import ReminderPolicy
 from bot.web.admin.participants import form_choices
 from bot.web.admin.site import (
     Ctx,
     Page,
     form,
     get,
-    not_found,
     parse_clock,
     parse_day,
     parse_id,
@@ -97,11 +94,7 @@ async def course_new(ctx: Ctx) -> Response:
 
 async def course_detail(ctx: Ctx, *, error: str | None = None, status: int = 200) -> Response:
     """A course: weekly times, dates without a session, and who is in it."""
-    course_id = int(ctx.request.path_params["cid"])
-    try:
-        course = await own_course(ctx.session, actor=ctx.login.staff, course_id=course_id)
-    except UserError:
-        return not_found(ctx)
+    course = await ctx.own_course()
     members = await course_members(ctx.session, course_id=course.id)
     inside = {p.id for p in members}
     candidates, _ = await search_participants(
@@ -135,7 +128,7 @@ async def course_enrol(ctx: Ctx) -> Response:
             actor=ctx.login.staff,
             course_id=course_id,
             participant=person,
-            policy=ReminderPolicy.from_settings(ctx.settings),
+            policy=ctx.policy,
             now=ctx.now,
         )
 

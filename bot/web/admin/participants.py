@@ -19,13 +19,20 @@ from bot.features.roster import (
     OUTCOMES,
     create_participant,
     import_participants,
-    own_participant,
     update_participant,
 )
 from bot.i18n import A_, LANGUAGES
 from bot.plumbing.errors import UserError
 from bot.plumbing.labels import KIND_LABELS
 from bot.plumbing.voice import Voice
+from bot.web.admin.forms import (
+    APPOINTMENT_KINDS,
+    AppointmentForm,
+    MoveForm,
+    ParticipantForm,
+    Submitted,
+    empty,
+)
 from bot.web.admin.site import Ctx, Page, form, get, not_found, parse_id, post
 from storage import audit
 from storage.appointments import enrolments_of
@@ -34,7 +41,6 @@ from storage.models import Module, Participant, StaffUser
 from storage.overview import appointments_of, chats_of, courses_for, search_participants
 
 PAGE = 50
-APPOINTMENT_KINDS = [kind for kind in KIND_LABELS if not kind.endswith("_course")]
 
 
 async def form_choices(ctx: Ctx) -> dict[str, Any]:
@@ -128,19 +134,15 @@ async def participants_csv(ctx: Ctx) -> Response:
     )
 
 
-PARTICIPANT_FIELDS = ("name", "language", "module", "coach")
-
-
 async def _participant_form(
-    ctx: Ctx, person: Participant | None, values: dict[str, str], error: str | None = None
+    ctx: Ctx, person: Participant | None, form: Submitted[ParticipantForm]
 ) -> Response:
     """The add/edit form, with what was typed and what is wrong (nothing is saved then)."""
     return ctx.render(
         "participant_form.html",
-        status=400 if error else 200,
+        status=400 if form.errors else 200,
         person=person,
-        values=values,
-        error=error,
+        form=form,
         **await form_choices(ctx),
     )
 
@@ -148,72 +150,73 @@ async def _participant_form(
 async def participant_new(ctx: Ctx) -> Response:
     """Create one participant."""
     if ctx.form is None:
-        return await _participant_form(ctx, None, {})
-    values = {k: ctx.field(k) for k in PARTICIPANT_FIELDS}
-    created, error = await ctx.attempt(
+        return await _participant_form(ctx, None, empty(ParticipantForm))
+    posted = ctx.submitted(ParticipantForm)
+    if (data := posted.data) is None:
+        return await _participant_form(ctx, None, posted)
+    created = await ctx.save(
+        posted,
         lambda: create_participant(
             ctx.session,
             actor=ctx.login.staff,
-            display_name=values["name"],
-            locale=values["language"] or None,
-            module_id=parse_id(values["module"]),
-            coach_id=parse_id(values["coach"]),
-        )
+            display_name=data.name,
+            locale=data.language,
+            module_id=data.module,
+            coach_id=data.coach,
+        ),
     )
     if created is None:
-        return await _participant_form(ctx, None, values, error)
+        return await _participant_form(ctx, None, posted)
     return ctx.redirect(f"/admin/participants/{created.id}", "created")
 
 
 async def participant_edit(ctx: Ctx) -> Response:
     """Change a participant's name, language, module or coach."""
-    participant_id = int(ctx.request.path_params["pid"])
-    try:
-        person = await own_participant(
-            ctx.session, actor=ctx.login.staff, participant_id=participant_id
-        )
-    except UserError:
-        return not_found(ctx)
+    person = await ctx.own_participant()
     if ctx.form is None:
-        values = {
-            "name": person.display_name,
-            "language": person.locale or "",
-            "module": str(person.module_id or ""),
-            "coach": str(person.coach_id or ""),
-        }
-        return await _participant_form(ctx, person, values)
-    values = {k: ctx.field(k) for k in PARTICIPANT_FIELDS}
-    _, error = await ctx.attempt(
+        current = empty(
+            ParticipantForm,
+            name=person.display_name,
+            language=person.locale or "",
+            module=str(person.module_id or ""),
+            coach=str(person.coach_id or ""),
+        )
+        return await _participant_form(ctx, person, current)
+    posted = ctx.submitted(ParticipantForm)
+    if (data := posted.data) is None:
+        return await _participant_form(ctx, person, posted)
+    saved = await ctx.save(
+        posted,
         lambda: update_participant(
             ctx.session,
             actor=ctx.login.staff,
-            participant_id=participant_id,
-            display_name=values["name"],
-            locale=values["language"] or None,
-            module_id=parse_id(values["module"]),
-            coach_id=parse_id(values["coach"]),
-        )
+            participant_id=person.id,
+            display_name=data.name,
+            locale=data.language,
+            module_id=data.module,
+            coach_id=data.coach,
+        ),
     )
-    if error:
-        return await _participant_form(ctx, person, values, error)
-    return ctx.redirect(f"/admin/participants/{participant_id}", "saved")
+    if saved is None:
+        return await _participant_form(ctx, person, posted)
+    return ctx.redirect(f"/admin/participants/{person.id}", "saved")
 
 
 async def participant_detail(ctx: Ctx) -> Response:
     """One participant: chats, appointments with answers, courses, invites. Viewing is
     audited."""
-    return await detail_page(ctx, int(ctx.request.path_params["pid"]))
+    return await participant_page(ctx, await ctx.own_participant())
 
 
-async def detail_page(
-    ctx: Ctx, participant_id: int, *, error: str | None = None, status: int = 200
+async def participant_page(
+    ctx: Ctx,
+    person: Participant,
+    *,
+    error: str | None = None,
+    plan: Submitted[AppointmentForm] | None = None,
+    moving: tuple[int, Submitted[MoveForm]] | None = None,
 ) -> Response:
-    try:
-        person = await own_participant(
-            ctx.session, actor=ctx.login.staff, participant_id=participant_id
-        )
-    except UserError:
-        return not_found(ctx)
+    """The participant's page; a refused form comes back with what was typed (400)."""
     await audit.record(
         ctx.session,
         actor=ctx.audit_actor(),
@@ -225,6 +228,7 @@ async def detail_page(
     coach_id = None if ctx.login.is_admin else ctx.login.staff.id
     enrolments = await enrolments_of(ctx.session, participant_id=person.id)
     enrolled = {e.course_id for e in enrolments}
+    refused = error or (plan and plan.errors) or (moving and moving[1].errors)
     return ctx.render(
         "participant.html",
         person=person,
@@ -242,7 +246,9 @@ async def detail_page(
         today=ctx.today,
         kind_names=KIND_LABELS,
         error=error,
-        status=status,
+        plan=plan or empty(AppointmentForm),
+        moving=moving,
+        status=400 if refused else 200,
         **await form_choices(ctx),
     )
 
@@ -276,9 +282,8 @@ async def participant_import(ctx: Ctx) -> Response:
 async def participant_export(ctx: Ctx) -> Response:
     """Everything stored about one participant (GDPR Art. 15): a readable page, or JSON
     with ?format=json. The export is audited."""
-    participant_id = int(ctx.request.path_params["pid"])
+    participant_id = (await ctx.own_participant()).id
     try:
-        await own_participant(ctx.session, actor=ctx.login.staff, participant_id=participant_id)
         data = await export_participant(ctx.session, participant_id=participant_id)
     except UserError:
         return not_found(ctx)
@@ -301,20 +306,15 @@ async def participant_export(ctx: Ctx) -> Response:
 
 async def participant_erase(ctx: Ctx) -> Response:
     """Erase a participant's personal data everywhere (the same action as /delete)."""
-    participant_id = int(ctx.request.path_params["pid"])
-    try:
-        await own_participant(ctx.session, actor=ctx.login.staff, participant_id=participant_id)
-    except UserError:
-        return not_found(ctx)
+    person = await ctx.own_participant()
     if ctx.field("confirm") != "yes":
-        return await detail_page(
+        return await participant_page(
             ctx,
-            participant_id,
+            person,
             error=ctx._(A_("Tick the box to confirm the erasure. Nothing was erased.")),
-            status=400,
         )
     await erase_participant(
-        ctx.session, participant_id=participant_id, actor=ctx.audit_actor(), now=ctx.now
+        ctx.session, participant_id=person.id, actor=ctx.audit_actor(), now=ctx.now
     )
     return ctx.redirect("/admin/participants", "erased")
 
@@ -325,15 +325,9 @@ async def participant_erase(ctx: Ctx) -> Response:
 async def invite_letter(ctx: Ctx) -> Response:
     """A new invite (older ones are revoked) as a printable A4 letter with QR codes, in the
     participant's language and German. The token exists only in this response."""
-    participant_id = int(ctx.request.path_params["pid"])
-    try:
-        person = await own_participant(
-            ctx.session, actor=ctx.login.staff, participant_id=participant_id
-        )
-    except UserError:
-        return not_found(ctx)
+    person = await ctx.own_participant()
     if person.status != "active":
-        return ctx.redirect(f"/admin/participants/{participant_id}")
+        return ctx.redirect(f"/admin/participants/{person.id}")
     invite = await create_invite(
         ctx.session,
         participant=person,
@@ -369,15 +363,9 @@ async def invite_letter(ctx: Ctx) -> Response:
 
 async def invite_revoke(ctx: Ctx) -> Response:
     """Revoke a participant's open invites (a lost letter)."""
-    participant_id = int(ctx.request.path_params["pid"])
-    try:
-        person = await own_participant(
-            ctx.session, actor=ctx.login.staff, participant_id=participant_id
-        )
-    except UserError:
-        return not_found(ctx)
+    person = await ctx.own_participant()
     await revoke_invites(ctx.session, participant=person, now=ctx.now, actor_id=ctx.login.staff.id)
-    return ctx.redirect(f"/admin/participants/{participant_id}", "revoked")
+    return ctx.redirect(f"/admin/participants/{person.id}", "revoked")
 
 
 routes: list[Page] = [

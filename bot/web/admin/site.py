@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
@@ -23,13 +24,18 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from bot.features.courses import own_course
+from bot.features.roster import own_participant
 from bot.i18n import A_, Translator, admin_translator, translator
 from bot.plumbing.errors import UserError
+from bot.plumbing.reminders import ReminderPolicy
 from bot.plumbing.routes import Routes
 from bot.plumbing.throttle import LoginThrottle, Throttle
 from bot.settings import Settings
 from bot.web.admin.auth import Auth, CsrfFailed, Forbidden, Login, LoginRequired
+from bot.web.admin.forms import F, Submitted, read
 from bot.web.admin.names import CHANNEL_NAMES, EVENT_NAMES, LANGUAGE_NAMES
+from storage.models import Course, Participant
 from storage.overview import unread_count
 from storage.types import utcnow
 
@@ -59,6 +65,10 @@ DONE = {
 }
 
 
+class NotFound(Exception):
+    """The record does not exist or is not the staff member's: the page answers 404."""
+
+
 @dataclass
 class Ctx:
     """One admin request: who asks, in which language, in which transaction."""
@@ -81,6 +91,11 @@ class Ctx:
         """The process settings."""
         return self.site.settings
 
+    @cached_property
+    def policy(self) -> ReminderPolicy:
+        """The reminder rules the actions of this request plan with."""
+        return ReminderPolicy.from_settings(self.settings)
+
     @property
     def today(self) -> date:
         """Today in the programme's time zone."""
@@ -101,6 +116,43 @@ class Ctx:
                 return await action(), None
         except UserError as error:
             return None, self.error_text(error)
+
+    async def save(self, form: Submitted[F], action: Callable[[], Awaitable[T]]) -> T | None:
+        """Run a form's action in a savepoint: its result, or None with the refusal put
+        on the form beside the field it names (nothing kept)."""
+        try:
+            async with self.session.begin_nested():
+                return await action()
+        except UserError as error:
+            form.refuse(error.message, field=error.field, **error.params)
+            return None
+
+    def submitted(self, model: type[F]) -> Submitted[F]:
+        """The posted form read into `model`: the values, or an error per field."""
+        return read(model, {name: self.field(name) for name in model.model_fields})
+
+    async def own_participant(self, participant_id: int | None = None) -> Participant:
+        """The participant of the path (or `participant_id`) if this staff member may work
+        with them; else NotFound, the 404 page."""
+        if participant_id is None:
+            participant_id = int(self.request.path_params["pid"])
+        try:
+            return await own_participant(
+                self.session, actor=self.login.staff, participant_id=participant_id
+            )
+        except UserError:
+            raise NotFound from None
+
+    async def own_course(self) -> Course:
+        """The course of the path if this staff member may work on it; else NotFound."""
+        try:
+            return await own_course(
+                self.session,
+                actor=self.login.staff,
+                course_id=int(self.request.path_params["cid"]),
+            )
+        except UserError:
+            raise NotFound from None
 
     def field(self, name: str, default: str = "") -> str:
         """A posted text field, stripped, or `default`."""
@@ -252,6 +304,8 @@ class AdminSite:
                     ctx = Ctx(request, session, login, self, now, form, unread=unread)
                     try:
                         response = await handler(ctx)
+                    except NotFound:
+                        response = not_found(ctx)
                     finally:
                         if form is not None:
                             await form.close()  # uploaded files live in temporary files
