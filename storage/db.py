@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
@@ -122,6 +122,21 @@ def dialect_insert(session: AsyncSession) -> Callable[..., Any]:
     if session.get_bind().dialect.name == "postgresql":
         return postgresql_insert
     return sqlite_insert
+
+
+async def begin_writing(session: AsyncSession) -> None:
+    """Make the session's new transaction a writer from its first statement.
+
+    On SQLite a transaction that has read cannot become a writer once another connection
+    has committed since that read: SQLite answers "database is locked" at once
+    (SQLITE_BUSY_SNAPSHOT; waiting cannot help, the snapshot is stale). A savepoint
+    (`begin_nested`) opens such a reading transaction. BEGIN IMMEDIATE takes the write lock
+    now, waiting out other writers for the busy timeout, so every later read sees the
+    latest data and every write goes through. PostgreSQL locks rows as it writes: nothing
+    to do there. Call it before anything else runs in the session.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(text("BEGIN IMMEDIATE"))
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

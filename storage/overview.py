@@ -220,6 +220,23 @@ async def answers_to(
     return found
 
 
+async def mark_read(session: AsyncSession, *, staff_id: int, upto_id: int) -> int:
+    """Mark a staff user's unread notices up to `upto_id` (those they were shown) read;
+    how many."""
+    rows = await session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.staff_id == staff_id,
+            OutboxMessage.state == "inbox",
+            OutboxMessage.id <= upto_id,
+        )
+    )
+    marked = 0
+    for row in rows:
+        row.state = "read"
+        marked += 1
+    return marked
+
+
 async def unread_count(session: AsyncSession, *, staff_id: int) -> int:
     """How many notices wait unread in a staff user's inbox."""
     return int(

@@ -161,3 +161,40 @@ async def test_records_of_another_coach_answer_404_in_the_staff_members_language
     answer = await b.get(f"/admin/participants/{theirs.id}")
     assert answer.status_code == 404 and "This record does not exist" in answer.text
     assert await _count(sessions, AuditEntry) == audited  # nothing of theirs was shown
+
+
+async def test_a_refused_answer_comes_back_beside_its_message_with_what_was_typed(
+    browser,  # noqa: F811
+    staff,  # noqa: F811
+    make_participant,
+    sessions,
+):
+    from bot.features.contact import write_to_coach
+    from storage.models import CoachMessage, OutboxMessage
+    from storage.types import utcnow
+
+    coach = await staff()
+    person = await make_participant(display_name="Dawit", accepted=True, coach_id=coach.id)
+    async with sessions.begin() as session:
+        question = await write_to_coach(
+            session, participant=person, text="Wo ist Raum 108?", now=utcnow()
+        )
+    async with sessions.begin() as session:
+        for row in await session.scalars(select(OutboxMessage)):
+            row.state = "inbox"  # the dispatcher's doing for a coach without a chat
+    b = browser()
+    await b.login(coach.email, PASSWORD)
+    page = await b.get("/admin/inbox")
+    assert "Wo ist Raum 108?" in page.text
+    too_long = "Im zweiten Stock. " * 60
+    refused = await b.post(f"/admin/messages/{question.id}/answer", {"text": too_long})
+    assert refused.status_code == 400
+    assert field_errors(refused.text) == {
+        "text": "Bitte schreib eine Antwort mit 1 bis 1000 Zeichen."
+    }
+    assert html.escape(too_long.strip(), quote=False) in refused.text
+    async with sessions() as session:
+        answers = await session.scalar(
+            select(func.count()).select_from(CoachMessage).where(CoachMessage.direction == "out")
+        )
+    assert answers == 0

@@ -610,7 +610,7 @@ async def test_dashboard_shows_answers_and_unreachable_people(
     assert "<svg" in text and "<rect" in text
 
 
-async def test_inbox_shows_notices_in_the_coachs_language_and_marks_them_read(
+async def test_inbox_shows_notices_in_the_coachs_language_and_a_post_marks_them_read(
     browser, staff, make_participant, make_appointment, sessions
 ):
     coach = await staff(locale="de")
@@ -633,9 +633,28 @@ async def test_inbox_shows_notices_in_the_coachs_language_and_marks_them_read(
     assert "Hevin" in page.text and "neu" in page.text
     async with sessions() as session:
         row = await session.scalar(select(OutboxMessage))
-    assert row.state == "read"
+    assert row.state == "inbox"  # looking changes nothing (a GET never does)
+    assert '<span class="badge">' in (await b.get("/admin/inbox")).text
+    # A notice that arrives after the page was shown stays new.
+    async with sessions.begin() as session:
+        later = OutboxMessage(
+            staff_id=coach.id,
+            template="appointment.answer",
+            subject_type="appointment",
+            subject_id=appointment.id,
+            params={"response": "declined"},
+            state="inbox",
+        )
+        session.add(later)
+    upto = re.search(r'name="upto" value="(\d+)"', page.text).group(1)
+    marked = await b.post("/admin/inbox/read", {"upto": upto})
+    assert marked.status_code == 303
+    async with sessions() as session:
+        states = dict((await session.execute(select(OutboxMessage.id, OutboxMessage.state))).all())
+    assert states == {row.id: "read", later.id: "inbox"}
     again = await b.get("/admin/inbox")
-    assert "Hevin" in again.text and '<span class="badge">' not in again.text
+    assert again.text.count('<span class="badge">') == 1
+    assert marked.headers["location"] == "/admin/inbox?done=read"
 
 
 # ---------------------------------------------------------------- data protection

@@ -122,6 +122,7 @@ async def answer_participant(
         raise UserError(
             N_("Please write an answer of 1 to {limit} characters."),
             show_menu=False,
+            field="text",
             limit=MAX_MESSAGE,
         )
     answer = CoachMessage(

@@ -98,12 +98,17 @@ class Auth:
         self.secure = secure_cookies
         self.throttle = throttle
 
-    async def login(self, request: Request, session: AsyncSession, *, now: datetime) -> Login:
-        """The session of this request; LoginRequired when there is none."""
+    def session_token(self, request: Request) -> str:
+        """The session cookie of this request if it can be one; else LoginRequired (before
+        anything else is read: a stranger's upload is not even received)."""
         token = request.cookies.get(SESSION_COOKIE, "")
         if not 20 <= len(token) <= 100:
             raise LoginRequired
-        token_hash = _hash(token)
+        return token
+
+    async def login(self, request: Request, session: AsyncSession, *, now: datetime) -> Login:
+        """The session of this request; LoginRequired when there is none."""
+        token_hash = _hash(self.session_token(request))
         web_session = await find_web_session(session, token_hash=token_hash, now=now)
         if web_session is None:
             raise LoginRequired
@@ -111,13 +116,12 @@ class Auth:
             web_session.last_seen_at = now
         return Login(web_session.staff, web_session.csrf_token, token_hash)
 
-    async def checked_form(self, request: Request, login: Login) -> FormData:
-        """The posted form if it carries this session's CSRF token; else CsrfFailed."""
-        form = await request.form(max_fields=200)
+    @staticmethod
+    def check_csrf(form: FormData, login: Login) -> None:
+        """CsrfFailed unless the posted form carries this session's CSRF token."""
         sent = form.get("csrf")
         if not isinstance(sent, str) or not hmac.compare_digest(sent, login.csrf):
             raise CsrfFailed
-        return form
 
     async def open(
         self, session: AsyncSession, response: Response, staff: StaffUser, *, now: datetime

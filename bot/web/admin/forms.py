@@ -117,6 +117,18 @@ class MoveForm(Form):
         return local_time(self.date, self.end, tz)
 
 
+class AnswerForm(Form):
+    """A coach's answer to a participant's message (the action checks its length)."""
+
+    text: str = ""
+
+
+class ReadForm(Form):
+    """Mark the notices shown up to this one as read."""
+
+    upto: Annotated[RecordId, Says(CHECK_FIELD)]
+
+
 F = TypeVar("F", bound=Form)
 
 

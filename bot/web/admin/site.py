@@ -19,6 +19,7 @@ from babel.dates import format_date, format_datetime, format_time, get_day_names
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -35,6 +36,7 @@ from bot.settings import Settings
 from bot.web.admin.auth import Auth, CsrfFailed, Forbidden, Login, LoginRequired
 from bot.web.admin.forms import F, Submitted, read
 from bot.web.admin.names import CHANNEL_NAMES, EVENT_NAMES, LANGUAGE_NAMES
+from storage.db import begin_writing
 from storage.models import Course, Participant
 from storage.overview import unread_count
 from storage.types import utcnow
@@ -61,6 +63,7 @@ DONE = {
     ),
     "handed_over": A_("Marked as handed over to KIM."),
     "answered": A_("Answer sent. It reaches the participant in their chat."),
+    "read": A_("Marked as read."),
     "erased": A_("The participant's data is erased. Only anonymous counts remain."),
 }
 
@@ -292,23 +295,30 @@ class AdminSite:
 
         async def endpoint(request: Request) -> Response:
             now = utcnow()
+            form = None
+            if request.method == "POST":
+                # The body first, outside the transaction: the write lock is not held while
+                # a slow browser uploads.
+                self.auth.session_token(request)
+                form = await request.form(max_fields=200)
             try:
                 async with self.sessions.begin() as session:
+                    if form is not None:
+                        # A POST writes: it takes SQLite's write lock now, so no other
+                        # writer's commit can make it fail halfway (storage.db).
+                        await begin_writing(session)
                     login = await self.auth.login(request, session, now=now)
+                    request.state.admin_language = login.staff.locale or "de"
                     if admin_only and not login.is_admin:
                         raise Forbidden
-                    form = None
-                    if request.method == "POST":
-                        form = await self.auth.checked_form(request, login)
+                    if form is not None:
+                        self.auth.check_csrf(form, login)
                     unread = await unread_count(session, staff_id=login.staff.id)
                     ctx = Ctx(request, session, login, self, now, form, unread=unread)
                     try:
                         response = await handler(ctx)
                     except NotFound:
                         response = not_found(ctx)
-                    finally:
-                        if form is not None:
-                            await form.close()  # uploaded files live in temporary files
                     if response.status_code >= 400:
                         raise _Refused(response)
                     return response
@@ -316,6 +326,9 @@ class AdminSite:
                 # A refused request changes nothing: its audit entries (a view of the page
                 # shown again with the error) are rolled back with the rest.
                 return refused.response
+            finally:
+                if form is not None:
+                    await form.close()  # uploaded files live in temporary files
 
         return endpoint
 
@@ -379,10 +392,11 @@ class AdminSite:
         )
 
     def bare(self, request: Request, name: str, *, status: int = 200, **context: Any) -> Response:
-        """A page outside a login (the login form, errors), in German or the browser's
-        English."""
+        """A page outside a page handler (the login form, errors): in the staff member's
+        language once the request's login is known, else German or the browser's English."""
+        known = getattr(request.state, "admin_language", None)
         header = request.headers.get("accept-language", "de").lower()
-        t = admin_translator("en" if header.startswith("en") else "de")
+        t = admin_translator(known or ("en" if header.startswith("en") else "de"))
         if context.get("error"):
             context["error"] = self.translate(t, context["error"])
         values = {
@@ -395,8 +409,21 @@ class AdminSite:
             request, f"admin/{name}", values, status_code=status
         )
 
+    async def find_language(self, request: Request) -> None:
+        """For an error before any page handler ran (an unknown address): the language of
+        the staff member whose session cookie came along, if any."""
+        if getattr(request.state, "admin_language", None):
+            return
+        try:
+            async with self.sessions() as session:
+                login = await self.auth.login(request, session, now=utcnow())
+        except LoginRequired:
+            return
+        request.state.admin_language = login.staff.locale or "de"
+
     def exception_handlers(self) -> dict[Any, Callable[..., Any]]:
-        """Answers for no login (redirect), a missing CSRF token and a forbidden page."""
+        """Answers for no login (redirect), a missing CSRF token, a forbidden page, an
+        unknown address and a failure: each in the staff member's language."""
 
         async def to_login(request: Request, _exc: Exception) -> Response:
             target = request.url.path
@@ -426,7 +453,39 @@ class AdminSite:
                 message=A_("Only admins may open this page."),
             )
 
-        return {LoginRequired: to_login, CsrfFailed: csrf, Forbidden: forbidden}
+        async def no_such_page(request: Request, exc: Exception) -> Response:
+            await self.find_language(request)
+            code = exc.status_code if isinstance(exc, HTTPException) else 404
+            return self.bare(
+                request,
+                "error.html",
+                status=code,
+                # TRANSLATORS: admin web; an address that is not a page of the staff web.
+                message=A_("This page does not exist. Check the address, or start again."),
+            )
+
+        async def failed(request: Request, _exc: Exception) -> Response:
+            # The traceback is logged by the server; the database may be what failed, so
+            # the language is the one the request had already found, or the browser's.
+            return self.bare(
+                request,
+                "error.html",
+                status=500,
+                # TRANSLATORS: admin web; an unexpected error (a bug or the database).
+                message=A_(
+                    "Something went wrong on our side. Nothing was saved. Please try again "
+                    "in a minute; if it happens again, tell your admin the time it happened."
+                ),
+            )
+
+        return {
+            LoginRequired: to_login,
+            CsrfFailed: csrf,
+            Forbidden: forbidden,
+            404: no_such_page,
+            405: no_such_page,
+            500: failed,
+        }
 
 
 def not_found(ctx: Ctx) -> Response:
