@@ -23,6 +23,7 @@ from storage.models import (
     SignalMenu,
     WebChatEntry,
 )
+from storage.states import ParticipantStatus
 
 
 async def erase_participant_data(
@@ -89,6 +90,6 @@ async def erase_participant_data(
     participant.bilingual = False
     participant.privacy_accepted_at = None
     participant.broadcasts_stopped_at = None
-    participant.status = "deleted"
+    participant.status = ParticipantStatus.DELETED
     participant.ended_at = participant.ended_at or now
     return counts

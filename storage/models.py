@@ -26,6 +26,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from storage.states import (
+    AppointmentResponse,
+    BroadcastState,
+    HandoverStatus,
+    OutboxState,
+    ParticipantStatus,
+    StaffRole,
+    choice,
+)
 from storage.types import UTCDateTime, utcnow
 
 NAMING = {
@@ -51,7 +60,7 @@ class StaffUser(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
-    role: Mapped[str] = mapped_column(String(10))  # "admin" | "coach"
+    role: Mapped[StaffRole] = mapped_column(choice(StaffRole, name="role", length=10))
     password_hash: Mapped[str | None] = mapped_column(String(200))
     locale: Mapped[str] = mapped_column(String(10), default="de")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -98,7 +107,9 @@ class Participant(Base):
     coach_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
     module_id: Mapped[int | None] = mapped_column(ForeignKey("modules.id"))
     # "active" until the programme ends ("ended") or the person erases their data ("deleted").
-    status: Mapped[str] = mapped_column(String(10), default="active")
+    status: Mapped[ParticipantStatus] = mapped_column(
+        choice(ParticipantStatus, name="status", length=10), default=ParticipantStatus.ACTIVE
+    )
     privacy_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     bilingual: Mapped[bool] = mapped_column(Boolean, default=False)
     # Set by /stop: no broadcasts until /start; reminders of their own appointments go on.
@@ -252,8 +263,10 @@ class Appointment(Base):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     location: Mapped[str] = mapped_column(String(300))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The participant's answer: None, "confirmed", "declined" or "reschedule".
-    response: Mapped[str | None] = mapped_column(String(12))
+    # The participant's answer; None until they give one.
+    response: Mapped[AppointmentResponse | None] = mapped_column(
+        choice(AppointmentResponse, name="response", length=12)
+    )
     response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A short reason for "can't come"; shown to the coach in the backend, never pushed.
     response_note: Mapped[str | None] = mapped_column(String(300))
@@ -282,8 +295,9 @@ class Broadcast(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     text: Mapped[str | None] = mapped_column(Text)
     versions: Mapped[dict[str, str] | None] = mapped_column(JSON)
-    # draft -> queued (rows written; due now or later) -> cancelled
-    state: Mapped[str] = mapped_column(String(10), default="draft")
+    state: Mapped[BroadcastState] = mapped_column(
+        choice(BroadcastState, name="state", length=10), default=BroadcastState.DRAFT
+    )
     send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recipients: Mapped[int] = mapped_column(Integer, default=0)
     # Outcome counts of rows already pruned from the outbox, so the report stays whole.
@@ -344,8 +358,9 @@ class OutboxMessage(Base):
     dedup_key: Mapped[str | None] = mapped_column(String(160), unique=True)
     priority: Mapped[int] = mapped_column(Integer, default=PRIORITY_NOTICE)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # pending -> claimed -> sent | failed | blocked | skipped | cancelled
-    state: Mapped[str] = mapped_column(String(10), default="pending")
+    state: Mapped[OutboxState] = mapped_column(
+        choice(OutboxState, name="state", length=10), default=OutboxState.PENDING
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(60))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -462,8 +477,9 @@ class HandoverRequest(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # open -> done (staff handed over) | withdrawn (by the person); "declined": they said no
-    status: Mapped[str] = mapped_column(String(12), default="open")
+    status: Mapped[HandoverStatus] = mapped_column(
+        choice(HandoverStatus, name="status", length=12), default=HandoverStatus.OPEN
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -24,6 +24,7 @@ from storage.models import (
     OutboxMessage,
     Participant,
 )
+from storage.states import OutboxState
 
 
 def _reachable() -> Any:
@@ -232,7 +233,7 @@ async def mark_read(session: AsyncSession, *, staff_id: int, upto_id: int) -> in
     )
     marked = 0
     for row in rows:
-        row.state = "read"
+        row.state = OutboxState.READ
         marked += 1
     return marked
 

@@ -43,6 +43,7 @@ from storage.models import (
     StaffUser,
 )
 from storage.outbox import cancel_pending, enqueue
+from storage.states import OutboxState
 from storage.types import instant_text
 
 REMINDER = "course.reminder"
@@ -170,11 +171,11 @@ async def create_course(
     if not title.strip() or not location.strip():
         raise UserError(A_("A course needs a title and a place."))
     if kind not in KIND_LABELS:
-        raise UserError(A_("Choose what kind of course it is."))
+        raise UserError(A_("Choose what kind of course it is."), field="kind")
     if ends_on < starts_on:
-        raise UserError(A_("A course must end on or after its first day."))
+        raise UserError(A_("A course must end on or after its first day."), field="ends_on")
     if not slots:
-        raise UserError(A_("A course needs at least one weekly time."))
+        raise UserError(A_("A course needs at least one weekly time."), field="start0")
     for weekday, start, end in slots:
         if not 0 <= weekday <= 6 or not start < end:
             raise UserError(A_("Each weekly time must end after it starts."))
@@ -268,9 +269,9 @@ async def add_exception(
     if reason not in ("cancelled", "holiday"):
         reason = "cancelled"
     if not course.starts_on <= on_date <= course.ends_on:
-        raise UserError(A_("This date is outside the course's dates."))
+        raise UserError(A_("This date is outside the course's dates."), field="date")
     if any(found.on_date == on_date for found in course.exceptions):
-        raise UserError(A_("This date is marked already."))
+        raise UserError(A_("This date is marked already."), field="date")
     exception = CourseException(course_id=course.id, on_date=on_date, reason=reason)
     course.exceptions.append(exception)
     await session.flush()
@@ -286,7 +287,7 @@ async def add_exception(
     for row in pending:
         starts = datetime.fromisoformat(str(row.params.get("starts_at")))
         if starts.astimezone(tz).date() == on_date:
-            row.state, row.last_error = "cancelled", "course does not meet"
+            row.state, row.last_error = OutboxState.CANCELLED, "course does not meet"
     await audit.record(
         session,
         actor=f"staff:{actor.id}",

@@ -31,6 +31,7 @@ from storage.models import (
     StaffUser,
 )
 from storage.outbox import enqueue
+from storage.states import HandoverStatus
 
 ENDED = "programme.ended"  # the outbox template sent on the last day
 
@@ -113,7 +114,7 @@ async def withdraw_handover(
     latest = await latest_request(session, participant_id=participant.id)
     if latest is None or latest.status != "open":
         raise UserError(N_("There is no open request to withdraw."), show_menu=False)
-    latest.status, latest.handled_at = "withdrawn", now
+    latest.status, latest.handled_at = HandoverStatus.WITHDRAWN, now
     await audit.record(
         session,
         actor=f"participant:{participant.id}",
@@ -134,7 +135,11 @@ async def mark_handed_over(
         raise UserError(A_("This request does not exist, or it is not one of yours."))
     if request.status != "open":
         raise UserError(A_("This request is not open any more (withdrawn or done)."))
-    request.status, request.handled_by_id, request.handled_at = "done", actor.id, now
+    request.status, request.handled_by_id, request.handled_at = (
+        HandoverStatus.DONE,
+        actor.id,
+        now,
+    )
     await audit.record(
         session,
         actor=f"staff:{actor.id}",

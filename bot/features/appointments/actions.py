@@ -20,6 +20,7 @@ from storage import audit
 from storage.appointments import enrolments_of, get_appointment, upcoming_appointments
 from storage.models import PRIORITY_NOTICE, Appointment, Participant
 from storage.outbox import enqueue
+from storage.states import AppointmentResponse
 
 WINDOW = timedelta(days=14)
 MAX_REASON = 200
@@ -192,7 +193,7 @@ async def _respond(
     )
     if appointment.response == response:
         raise UserError(ALREADY[response], show_menu=False)
-    appointment.response = response
+    appointment.response = AppointmentResponse(response)
     appointment.response_at = now
     appointment.response_note = None
     appointment.preferred_days = None

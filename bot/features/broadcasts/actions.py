@@ -29,6 +29,7 @@ from storage.models import (
     StaffUser,
 )
 from storage.outbox import cancel_pending, enqueue
+from storage.states import BroadcastState
 
 MESSAGE = "broadcast.message"  # the outbox template of one recipient's copy
 MAX_TEXT = 1000
@@ -219,7 +220,7 @@ async def queue_broadcast(
             due_at=max(send_at, now),
             priority=PRIORITY_BULK,
         )
-    broadcast.state = "queued"
+    broadcast.state = BroadcastState.QUEUED
     broadcast.send_at = max(send_at, now)
     broadcast.recipients = len(people)
     await audit.record(
@@ -241,7 +242,7 @@ async def cancel_broadcast(
     if broadcast.state == "cancelled":
         raise UserError(N_("This broadcast was stopped already."))
     stopped = await cancel_pending(session, subject=("broadcast", broadcast.id), template=MESSAGE)
-    broadcast.state = "cancelled"
+    broadcast.state = BroadcastState.CANCELLED
     broadcast.cancelled_at = now
     await audit.record(
         session,

@@ -24,6 +24,7 @@ from bot.features.staff.accounts import check_password, login_candidate
 from bot.plumbing.throttle import LoginThrottle
 from storage.models import StaffUser
 from storage.staff import add_web_session, end_web_sessions, find_web_session
+from storage.states import StaffRole
 
 SESSION_COOKIE = "wg_admin"
 LOGIN_COOKIE = "wg_login"  # the login form's own CSRF token (double submit), before a session
@@ -58,7 +59,7 @@ class Login:
     @property
     def is_admin(self) -> bool:
         """True for the admin role (everything); coaches see their own people only."""
-        return self.staff.role == "admin"
+        return self.staff.role == StaffRole.ADMIN
 
 
 @dataclass(frozen=True)
