@@ -240,3 +240,9 @@ async def test_the_inbox_shows_reasons_days_answers_and_an_unread_count(
     assert "Beantwortet" in text and "Im zweiten Stock, links." in text
     # The answered message offers no second answer form.
     assert inbox.text.count('class="answer"') == 0
+    # "Mark as read" marks what the page showed; the navigation's count is gone then.
+    upto = re.search(r'name="upto" value="(\d+)"', inbox.text)
+    assert upto is not None
+    assert (await b.post("/admin/inbox/read", {"upto": upto.group(1)})).status_code == 303
+    after = await b.get("/admin/")
+    assert not re.search(r'href="/admin/inbox"[^>]*>[^<]*<span class="badge"', after.text)
