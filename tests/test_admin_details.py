@@ -177,6 +177,7 @@ async def test_the_audit_log_names_events_in_words(admin, make_participant):
     text = _visible((await b.get("/admin/audit")).text)
     assert "Teilnehmer*in angesehen" in text and "Angemeldet" in text
     assert "participant.viewed" not in text  # the code stays out of the reader's way
+    assert f"Programmleitung (staff:{user.id}) Teilnehmer*in angesehen" in text
 
 
 # ---------------------------------------------------------------- the inbox
