@@ -17,6 +17,7 @@ from bot.web.app import create_app
 from storage.identities import bind_identity
 from storage.models import (
     Appointment,
+    Broadcast,
     CoachMessage,
     HandoverRequest,
     OutboxMessage,
@@ -97,7 +98,32 @@ async def site(settings, sessions, router):
         )
         session.add(question)
         session.add(HandoverRequest(participant_id=people["Dawit"].id, consent_at=now))
+        # A broadcast that went out (its delivery report), and a draft.
+        sent = Broadcast(
+            created_by_id=admin.id,
+            segment={"kind": "everyone", "languages": None},
+            text="Morgen fällt der Deutschkurs aus. Am Mittwoch geht es weiter.",
+            state="queued",
+            send_at=now - timedelta(hours=1),
+            recipients=3,
+        )
+        session.add_all(
+            [sent, Broadcast(created_by_id=admin.id, segment={"kind": "caseload"}, text="…")]
+        )
         await session.flush()
+        for name, state in (("Amina", "sent"), ("Olena", "failed"), ("Samira", "pending")):
+            session.add(
+                OutboxMessage(
+                    participant_id=people[name].id,
+                    template="broadcast.message",
+                    subject_type="broadcast",
+                    subject_id=sent.id,
+                    broadcast_id=sent.id,
+                    dedup_key=f"bc:{sent.id}:{people[name].id}",
+                    state=state,
+                    due_at=now - timedelta(hours=1),
+                )
+            )
         for appointment, response in ((first, "declined"), (second, "reschedule")):
             session.add(
                 OutboxMessage(
