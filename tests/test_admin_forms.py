@@ -198,3 +198,74 @@ async def test_a_refused_answer_comes_back_beside_its_message_with_what_was_type
             select(func.count()).select_from(CoachMessage).where(CoachMessage.direction == "out")
         )
     assert answers == 0
+
+
+async def test_a_refused_course_keeps_what_was_typed_with_the_error_beside_the_field(
+    browser,  # noqa: F811
+    staff,  # noqa: F811
+    sessions,
+):
+    from storage.models import Course
+
+    coach = await staff()
+    b = browser()
+    await b.login(coach.email, PASSWORD)
+    await b.get("/admin/courses/new")
+    sent = {
+        "title": "Deutsch B1",
+        "kind": "german_course",
+        "location": "VHS Unna",
+        "starts_on": "2027-03-01",
+        "ends_on": "2027-01-01",
+        "day0": "2",
+        "start0": "09:00",
+        "end0": "12:00",
+        "day1": "4",
+        "start1": "14:00",
+        "end1": "",
+    }
+    # A weekly time without its end: said beside that line; everything typed stays.
+    refused = await b.post("/admin/courses/new", sent)
+    assert refused.status_code == 400
+    assert field_errors(refused.text) == {
+        "start1": "Jede wöchentliche Zeit braucht einen Wochentag, einen Beginn und ein Ende."
+    }
+    for value in ('value="Deutsch B1"', 'value="VHS Unna"', 'value="2027-01-01"', 'value="14:00"'):
+        assert value in refused.text
+    assert '<option value="4" selected' in refused.text
+    # The action's refusal (ends before it starts) stands beside the last day.
+    refused = await b.post("/admin/courses/new", {**sent, "end1": "16:00"})
+    assert field_errors(refused.text) == {
+        "ends_on": "Ein Kurs muss am ersten Tag oder später enden."
+    }
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Course)) == 0
+    created = await b.post(
+        "/admin/courses/new", {**sent, "end1": "16:00", "ends_on": "2027-06-30"}
+    )
+    assert created.status_code == 303
+    # A date that is no date on the course page: beside the date field, typed value kept.
+    course_page = created.headers["location"].split("?")[0]
+    await b.get(course_page)
+    refused = await b.post(f"{course_page}/exceptions", {"date": "2026-02-30"})
+    assert refused.status_code == 400
+    assert field_errors(refused.text) == {"date": "Geben Sie ein Datum an."}
+    assert 'value="2026-02-30"' in refused.text
+    refused = await b.post(f"{course_page}/exceptions", {"date": "2029-01-01"})
+    assert "Dieses Datum liegt außerhalb" in field_errors(refused.text)["date"]
+
+
+async def test_a_refused_new_text_entry_keeps_what_was_typed(
+    browser,  # noqa: F811
+    staff,  # noqa: F811
+):
+    admin = await staff("admin")
+    b = browser()
+    await b.login(admin.email, PASSWORD)
+    await b.get("/admin/content")
+    refused = await b.post("/admin/content/new", {"title": "Sprechstunde im Rathaus", "body": ""})
+    assert refused.status_code == 400
+    assert "Schreiben Sie einen Titel und einen Text." in refused.text
+    assert 'value="Sprechstunde im Rathaus"' in refused.text
+    forged = await b.post("/admin/content/new", {"title": "A", "body": "B", "parent": "x"})
+    assert field_errors(forged.text) == {"parent": "Diesen Eintrag gibt es nicht."}

@@ -820,6 +820,21 @@ async def test_numbers_too_big_to_be_ids_get_a_clear_answer(browser, staff, sess
             "module": "99999999999",
         },
     )
+    # No such module: said beside the field, instead of a course silently without one.
+    assert course.status_code == 400 and "Wählen Sie ein Modul aus der Liste." in course.text
+    course = await b.post(
+        "/admin/courses/new",
+        {
+            "title": "Deutsch A2",
+            "kind": "german_course",
+            "location": "VHS Unna",
+            "starts_on": "2026-12-01",
+            "ends_on": "2027-03-01",
+            "day0": "0",
+            "start0": "09:00",
+            "end0": "12:00",
+        },
+    )
     assert course.status_code == 303
     cid = course.headers["location"].split("/")[-1].split("?")[0]
     await b.get(f"/admin/courses/{cid}")

@@ -193,7 +193,7 @@ async def set_outcome(
     """Record where a participant went (or clear it); kept as an anonymous count."""
     participant = await own_participant(session, actor=actor, participant_id=participant_id)
     if outcome is not None and outcome not in OUTCOMES:
-        raise UserError(A_("Choose one of the listed outcomes."))
+        raise UserError(A_("Choose one of the listed outcomes."), field="outcome")
     if participant.outcome != outcome:
         participant.outcome = outcome
         await audit.record(

@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from bot.features.staff.accounts import change_password
 from bot.i18n import A_, ADMIN_LANGUAGES
 from bot.web.admin.auth import check_login
+from bot.web.admin.forms import PasswordForm, empty
 from bot.web.admin.site import AdminSite, Ctx, Page, form, post
 from storage import audit
 from storage.models import StaffUser
@@ -111,22 +112,22 @@ async def logout(ctx: Ctx) -> Response:
 async def password(ctx: Ctx) -> Response:
     """Change one's own password; every session ends and this browser gets a new one."""
     if ctx.form is None:
-        return ctx.render("password.html")
-    new, again = ctx.field("new"), ctx.field("again")
-    if new != again:
-        return ctx.render(
-            "password.html", status=400, error=ctx._(A_("The two new passwords differ."))
+        return ctx.render("password.html", form=empty(PasswordForm))
+    posted = ctx.submitted(PasswordForm)
+    if (data := posted.data) is not None and data.new != data.again:
+        posted.refuse(A_("The two new passwords differ."), field="again")
+    elif data is not None:
+        staff = ctx.login.staff
+        await ctx.save(
+            posted,
+            lambda: change_password(
+                ctx.session, staff=staff, current=data.current, new=data.new, now=ctx.now
+            ),
         )
-    staff = ctx.login.staff
-    _, error = await ctx.attempt(
-        lambda: change_password(
-            ctx.session, staff=staff, current=ctx.field("current"), new=new, now=ctx.now
-        )
-    )
-    if error:
-        return ctx.render("password.html", status=400, error=error)
+    if not posted.ok:
+        return ctx.render("password.html", status=400, form=posted)
     response = ctx.redirect("/admin", "password")
-    await ctx.site.auth.open(ctx.session, response, staff, now=ctx.now)
+    await ctx.site.auth.open(ctx.session, response, ctx.login.staff, now=ctx.now)
     return response
 
 

@@ -13,7 +13,8 @@ from bot.features.next_steps import (
     status,
 )
 from bot.i18n import LANGUAGES
-from bot.web.admin.site import Ctx, Page, form, get, not_found, parse_id, post
+from bot.web.admin.forms import ContactForm, NewEntryForm, Submitted, TextForm, empty
+from bot.web.admin.site import Ctx, NotFound, Page, form, get, post
 from storage.content import all_nodes, texts_of
 from storage.models import ContentNode
 
@@ -22,6 +23,11 @@ CODES = [SOURCE, *(language.code for language in LANGUAGES if language.code != S
 
 async def content_list(ctx: Ctx) -> Response:
     """Every entry with its translation status per language."""
+    return await content_page(ctx, empty(NewEntryForm))
+
+
+async def content_page(ctx: Ctx, new: Submitted[NewEntryForm]) -> Response:
+    """The list, with the new-entry form as typed (400 when it was refused)."""
     nodes = await all_nodes(ctx.session)
     entries = await texts_of(ctx.session, keys=[n.key for n in nodes])
     rows = [
@@ -34,88 +40,120 @@ async def content_list(ctx: Ctx) -> Response:
         }
         for node in nodes
     ]
-    return ctx.render("content.html", rows=rows, codes=CODES, nodes=rows)
+    return ctx.render(
+        "content.html",
+        status=400 if new.errors else 200,
+        rows=rows,
+        codes=CODES,
+        nodes=rows,
+        new=new,
+    )
 
 
 async def content_new(ctx: Ctx) -> Response:
     """A new entry with its German text, at the top level or under another entry."""
-    parent = ctx.field("parent")
-    node, error = await ctx.attempt(
-        lambda: add_node(
-            ctx.session,
-            actor=ctx.login.staff,
-            parent_id=parse_id(parent),
-            title=ctx.field("title"),
-            body=ctx.field("body"),
-            now=ctx.now,
+    posted = ctx.submitted(NewEntryForm)
+    node = None
+    if (data := posted.data) is not None:
+        node = await ctx.save(
+            posted,
+            lambda: add_node(
+                ctx.session,
+                actor=ctx.login.staff,
+                parent_id=data.parent,
+                title=data.title,
+                body=data.body,
+                now=ctx.now,
+            ),
         )
-    )
     if node is None:
-        return ctx.render("error.html", status=400, message=error)
+        return await content_page(ctx, posted)
     return ctx.redirect(f"/admin/content/{node.id}?lang=de", "created")
 
 
 async def content_delete(ctx: Ctx) -> Response:
     """Remove an entry and its sub-entries (after a tick)."""
-    node_id = int(ctx.request.path_params["nid"])
+    node = await _node(ctx)
     if ctx.field("confirm") != "yes":
-        return ctx.redirect(f"/admin/content/{node_id}")
+        return ctx.redirect(f"/admin/content/{node.id}")
     _, error = await ctx.attempt(
-        lambda: delete_node(ctx.session, actor=ctx.login.staff, node_id=node_id)
+        lambda: delete_node(ctx.session, actor=ctx.login.staff, node_id=node.id)
     )
     if error:
         return ctx.render("error.html", status=400, message=error)
     return ctx.redirect("/admin/content", "saved")
 
 
-async def content_edit(ctx: Ctx) -> Response:
-    """One entry in one language (German first), and its contact."""
+async def _node(ctx: Ctx) -> ContentNode:
+    """The entry of the path; else the 404 page."""
     node = await ctx.session.get(ContentNode, int(ctx.request.path_params["nid"]))
     if node is None:
-        return not_found(ctx)
+        raise NotFound
+    return node
+
+
+async def content_edit(ctx: Ctx) -> Response:
+    """One entry in one language (German first), and its contact."""
+    node = await _node(ctx)
     code = ctx.query("lang", SOURCE)
     code = code if code in CODES else SOURCE
-    error = None
+    text: Submitted[TextForm] | None = None
+    contact: Submitted[ContactForm] | None = None
     if ctx.form is not None and ctx.field("what") == "contact":
-        fields = ("name", "phone", "address", "hours", "ask")
-        _, error = await ctx.attempt(
-            lambda: save_contact(
-                ctx.session,
-                actor=ctx.login.staff,
-                node_id=node.id,
-                values={k: ctx.field(k) for k in fields},
+        contact = ctx.submitted(ContactForm)
+        if (fields := contact.data) is not None:
+            await ctx.save(
+                contact,
+                lambda: save_contact(
+                    ctx.session,
+                    actor=ctx.login.staff,
+                    node_id=node.id,
+                    values=fields.model_dump(),
+                ),
             )
-        )
-        if not error:
-            return ctx.redirect(f"/admin/content/{node.id}?lang={code}", "saved")
     elif ctx.form is not None:
-        _, error = await ctx.attempt(
-            lambda: save_text(
-                ctx.session,
-                actor=ctx.login.staff,
-                node_id=node.id,
-                code=code,
-                title=ctx.field("title"),
-                body=ctx.field("body"),
-                now=ctx.now,
+        text = ctx.submitted(TextForm)
+        if (typed := text.data) is not None:
+            await ctx.save(
+                text,
+                lambda: save_text(
+                    ctx.session,
+                    actor=ctx.login.staff,
+                    node_id=node.id,
+                    code=code,
+                    title=typed.title,
+                    body=typed.body,
+                    now=ctx.now,
+                ),
             )
-        )
-        if not error:
-            return ctx.redirect(f"/admin/content/{node.id}?lang={code}", "saved")
+    refused = next((f for f in (text, contact) if f is not None and not f.ok), None)
+    if ctx.form is not None and refused is None:
+        return ctx.redirect(f"/admin/content/{node.id}?lang={code}", "saved")
     entries = await texts_of(ctx.session, keys=[node.key])
     current = entries.get((node.key, code))
+    if text is None:
+        title, body = (current.title, current.body) if current else ("", "")
+        text = empty(TextForm, title=title, body=body)
+    if contact is None:
+        contact = empty(
+            ContactForm,
+            name=node.contact_name or "",
+            phone=node.contact_phone or "",
+            address=node.contact_address or "",
+            hours=node.contact_hours or "",
+            ask="yes" if node.ask_person else "",
+        )
     return ctx.render(
         "content_edit.html",
-        status=400 if error else 200,
-        error=error,
+        status=400 if refused else 200,
         node=node,
         code=code,
         codes=CODES,
         states={c: status(entries, node.key, c) for c in CODES},
         entry=current,
         source=entries.get((node.key, SOURCE)),
-        title=ctx.field("title") if error else (current.title if current else ""),
-        body=ctx.field("body") if error else (current.body if current else ""),
+        text=text,
+        contact=contact,
     )
 
 

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.responses import Response
 
 from bot.features.courses import add_exception, create_course, enrol, leave
 from bot.features.roster import own_participant
 from bot.i18n import A_
 from bot.plumbing.labels import KIND_LABELS
-from bot.web.admin.participants import form_choices
-from bot.web.admin.site import (
-    Ctx,
-    Page,
-    form,
-    get,
-    parse_clock,
-    parse_day,
-    parse_id,
-    post,
+from bot.web.admin.forms import (
+    SLOTS,
+    CourseDateForm,
+    CourseForm,
+    EnrolForm,
+    Submitted,
+    empty,
 )
+from bot.web.admin.participants import form_choices
+from bot.web.admin.site import Ctx, Page, form, get, post
 from storage.overview import course_members, courses_for, search_participants
 
 COURSE_KINDS = [kind for kind in KIND_LABELS if kind.endswith("_course")]
-SLOTS = 3  # weekly times on the form
 
 
 async def course_list(ctx: Ctx) -> Response:
@@ -36,64 +36,59 @@ async def course_list(ctx: Ctx) -> Response:
     )
 
 
+async def _course_form(ctx: Ctx, posted: Submitted[CourseForm]) -> Response:
+    """The form, with what was typed and what is wrong (nothing is saved then)."""
+    return ctx.render(
+        "course_form.html",
+        status=400 if posted.errors else 200,
+        form=posted,
+        kinds=COURSE_KINDS,
+        kind_names=KIND_LABELS,
+        slots=SLOTS,
+        **await form_choices(ctx),
+    )
+
+
 async def course_new(ctx: Ctx) -> Response:
     """Create a course with up to three weekly times."""
-    choices = await form_choices(ctx)
-    values: dict[str, str] = {}
-
-    def again(error: str | None = None) -> Response:
-        """The form, with what was typed and what is wrong (nothing is saved then)."""
-        return ctx.render(
-            "course_form.html",
-            status=400 if error else 200,
-            values=values,
-            kinds=COURSE_KINDS,
-            kind_names=KIND_LABELS,
-            slots=SLOTS,
-            error=error,
-            **choices,
-        )
-
     if ctx.form is None:
-        return again()
-    values = {
-        k: ctx.field(k)
-        for k in ("title", "kind", "location", "starts_on", "ends_on", "module", "coach")
-    }
-    slots = []
-    for i in range(SLOTS):
-        weekday, start, end = ctx.field(f"day{i}"), ctx.field(f"start{i}"), ctx.field(f"end{i}")
-        values |= {f"day{i}": weekday, f"start{i}": start, f"end{i}": end}
-        if not (start or end):
-            continue
-        begins, finishes = parse_clock(start), parse_clock(end)
-        if not weekday.isdigit() or begins is None or finishes is None:
-            return again(ctx._(A_("Each weekly time needs a weekday, a start and an end.")))
-        slots.append((int(weekday), begins, finishes))
-    starts_on, ends_on = parse_day(values["starts_on"]), parse_day(values["ends_on"])
-    if starts_on is None or ends_on is None:
-        return again(ctx._(A_("Give the first and the last day of the course.")))
-    course, error = await ctx.attempt(
+        return await _course_form(ctx, empty(CourseForm))
+    posted = ctx.submitted(CourseForm)
+    if (data := posted.data) is None:
+        return await _course_form(ctx, posted)
+    half = data.half_filled()
+    if half is not None:
+        posted.refuse(
+            A_("Each weekly time needs a weekday, a start and an end."), field=f"start{half}"
+        )
+        return await _course_form(ctx, posted)
+    course = await ctx.save(
+        posted,
         lambda: create_course(
             ctx.session,
             actor=ctx.login.staff,
-            title=values["title"],
-            kind=values["kind"],
-            location=values["location"],
-            starts_on=starts_on,
-            ends_on=ends_on,
-            slots=slots,
-            module_id=parse_id(values["module"]),
-            coach_id=parse_id(values["coach"]),
-        )
+            title=data.title,
+            kind=data.kind,
+            location=data.location,
+            starts_on=data.starts_on,
+            ends_on=data.ends_on,
+            slots=data.slots(),
+            module_id=data.module,
+            coach_id=data.coach,
+        ),
     )
     if course is None:
-        return again(error)
+        return await _course_form(ctx, posted)
     return ctx.redirect(f"/admin/courses/{course.id}", "created")
 
 
-async def course_detail(ctx: Ctx, *, error: str | None = None, status: int = 200) -> Response:
+async def course_detail(ctx: Ctx) -> Response:
     """A course: weekly times, dates without a session, and who is in it."""
+    return await course_page(ctx)
+
+
+async def course_page(ctx: Ctx, refused: Submitted[Any] | None = None) -> Response:
+    """The course's page; a refused form's error above it (400)."""
     course = await ctx.own_course()
     members = await course_members(ctx.session, course_id=course.id)
     inside = {p.id for p in members}
@@ -105,75 +100,78 @@ async def course_detail(ctx: Ctx, *, error: str | None = None, status: int = 200
     )
     return ctx.render(
         "course.html",
-        status=status,
+        status=400 if refused else 200,
         course=course,
         members=members,
         candidates=[p for p in candidates if p.id not in inside],
         kind_names=KIND_LABELS,
-        error=error,
+        refused=refused,
     )
 
 
 async def course_enrol(ctx: Ctx) -> Response:
     """Put one of the staff user's participants into the course."""
-    course_id = int(ctx.request.path_params["cid"])
-    pid = ctx.field("participant")
+    course = await ctx.own_course()
+    posted = ctx.submitted(EnrolForm)
+    if (data := posted.data) is not None:
 
-    async def act() -> object:
-        person = await own_participant(
-            ctx.session, actor=ctx.login.staff, participant_id=parse_id(pid) or 0
-        )
-        return await enrol(
-            ctx.session,
-            actor=ctx.login.staff,
-            course_id=course_id,
-            participant=person,
-            policy=ctx.policy,
-            now=ctx.now,
-        )
+        async def act() -> object:
+            person = await own_participant(
+                ctx.session, actor=ctx.login.staff, participant_id=data.participant
+            )
+            return await enrol(
+                ctx.session,
+                actor=ctx.login.staff,
+                course_id=course.id,
+                participant=person,
+                policy=ctx.policy,
+                now=ctx.now,
+            )
 
-    _, error = await ctx.attempt(act)
-    if error:
-        return await course_detail(ctx, error=error, status=400)
-    return ctx.redirect(f"/admin/courses/{course_id}", "enrolled")
+        await ctx.save(posted, act)
+    if not posted.ok:
+        return await course_page(ctx, posted)
+    return ctx.redirect(f"/admin/courses/{course.id}", "enrolled")
 
 
 async def course_leave(ctx: Ctx) -> Response:
     """Take a participant out of the course."""
-    course_id = int(ctx.request.path_params["cid"])
-    pid = ctx.field("participant")
-    _, error = await ctx.attempt(
-        lambda: leave(
-            ctx.session,
-            actor=ctx.login.staff,
-            course_id=course_id,
-            participant_id=parse_id(pid) or 0,
+    course = await ctx.own_course()
+    posted = ctx.submitted(EnrolForm)
+    if (data := posted.data) is not None:
+        await ctx.save(
+            posted,
+            lambda: leave(
+                ctx.session,
+                actor=ctx.login.staff,
+                course_id=course.id,
+                participant_id=data.participant,
+            ),
         )
-    )
-    if error:
-        return await course_detail(ctx, error=error, status=400)
-    return ctx.redirect(f"/admin/courses/{course_id}", "left")
+    if not posted.ok:
+        return await course_page(ctx, posted)
+    return ctx.redirect(f"/admin/courses/{course.id}", "left")
 
 
 async def course_exception(ctx: Ctx) -> Response:
     """Mark a date on which the course does not meet."""
-    course_id = int(ctx.request.path_params["cid"])
-    on_date = parse_day(ctx.field("date"))
-    if on_date is None:
-        return await course_detail(ctx, error=ctx._(A_("Give a date.")), status=400)
-    _, error = await ctx.attempt(
-        lambda: add_exception(
-            ctx.session,
-            actor=ctx.login.staff,
-            course_id=course_id,
-            on_date=on_date,
-            reason=ctx.field("reason"),
-            tz=ctx.settings.tz,
+    course = await ctx.own_course()
+    posted = ctx.submitted(CourseDateForm)
+    if (data := posted.data) is not None:
+        await ctx.save(
+            posted,
+            lambda: add_exception(
+                ctx.session,
+                actor=ctx.login.staff,
+                course_id=course.id,
+                on_date=data.date,
+                reason=data.reason,
+                tz=ctx.settings.tz,
+            ),
         )
-    )
-    if error:
-        return await course_detail(ctx, error=error, status=400)
-    return ctx.redirect(f"/admin/courses/{course_id}", "exception")
+    if not posted.ok:
+        return await course_page(ctx, posted)
+    return ctx.redirect(f"/admin/courses/{course.id}", "exception")
 
 
 routes: list[Page] = [

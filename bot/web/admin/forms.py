@@ -51,6 +51,17 @@ RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
 ChosenId = Annotated[RecordId | None, BeforeValidator(_blank)]
 
 
+def _one_of(*allowed: str) -> Any:
+    """A validator that lets only `allowed` through."""
+
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(value)
+        return value
+
+    return check
+
+
 def _appointment_kind(value: str) -> str:
     if value not in APPOINTMENT_KINDS:
         raise ValueError(value)
@@ -117,6 +128,109 @@ class MoveForm(Form):
         return local_time(self.date, self.end, tz)
 
 
+COURSE_DAYS = A_("Give the first and the last day of the course.")
+SLOTS = 3  # weekly times on the course form
+Weekday = Annotated[int, Field(ge=0, le=6)]
+
+
+class CourseForm(Form):
+    """A new course with up to three weekly times (a line left empty is no time)."""
+
+    title: str = ""
+    kind: str = ""
+    location: str = ""
+    starts_on: Annotated[dt.date, Says(COURSE_DAYS)]
+    ends_on: Annotated[dt.date, Says(COURSE_DAYS)]
+    module: Annotated[ChosenId, Says(A_("Choose a module from the list."))] = None
+    coach: Annotated[ChosenId, Says(A_("Choose a coach."))] = None
+    day0: Annotated[Weekday | None, BeforeValidator(_blank)] = None
+    start0: Annotated[dt.time | None, BeforeValidator(_blank)] = None
+    end0: Annotated[dt.time | None, BeforeValidator(_blank)] = None
+    day1: Annotated[Weekday | None, BeforeValidator(_blank)] = None
+    start1: Annotated[dt.time | None, BeforeValidator(_blank)] = None
+    end1: Annotated[dt.time | None, BeforeValidator(_blank)] = None
+    day2: Annotated[Weekday | None, BeforeValidator(_blank)] = None
+    start2: Annotated[dt.time | None, BeforeValidator(_blank)] = None
+    end2: Annotated[dt.time | None, BeforeValidator(_blank)] = None
+
+    def slot(self, i: int) -> tuple[int | None, dt.time | None, dt.time | None]:
+        """The i-th weekly time as typed: weekday, start, end."""
+        return getattr(self, f"day{i}"), getattr(self, f"start{i}"), getattr(self, f"end{i}")
+
+    def half_filled(self) -> int | None:
+        """The first weekly time with a start or an end but not all three parts."""
+        for i in range(SLOTS):
+            weekday, start, end = self.slot(i)
+            if (start or end) and None in (weekday, start, end):
+                return i
+        return None
+
+    def slots(self) -> list[tuple[int, dt.time, dt.time]]:
+        """The weekly times that were filled in."""
+        return [
+            (weekday, start, end)
+            for weekday, start, end in (self.slot(i) for i in range(SLOTS))
+            if weekday is not None and start is not None and end is not None
+        ]
+
+
+class EnrolForm(Form):
+    """Put a participant into a course, or take them out."""
+
+    participant: Annotated[RecordId, Says(A_("Choose a participant."))]
+
+
+class CourseDateForm(Form):
+    """A date on which a course does not meet."""
+
+    date: Annotated[dt.date, Says(A_("Give a date."))]
+    reason: Annotated[str, AfterValidator(_one_of("cancelled", "holiday"))] = "cancelled"
+
+
+class EndForm(Form):
+    """The last day of one participant, of a module's or of everyone (module left empty)."""
+
+    ends_on: Annotated[dt.date, Says(A_("Give the last day."))]
+    module: Annotated[ChosenId, Says(A_("Choose a module from the list."))] = None
+
+
+class OutcomeForm(Form):
+    """Where a participant went at the end (the action knows the choices); empty clears."""
+
+    outcome: Annotated[str | None, BeforeValidator(_blank)] = None
+
+
+class PasswordForm(Form):
+    """Change one's own password (never shown again on a refused form)."""
+
+    current: str = ""
+    new: str = ""
+    again: str = ""
+
+
+class TextForm(Form):
+    """One entry's title and text in one language (the action checks both)."""
+
+    title: str = ""
+    body: str = ""
+
+
+class NewEntryForm(TextForm):
+    """A new entry with its German text, at the top level or under another entry."""
+
+    parent: Annotated[ChosenId, Says(A_("This entry does not exist."))] = None
+
+
+class ContactForm(Form):
+    """An entry's contact, the same in every language."""
+
+    name: str = ""
+    phone: str = ""
+    address: str = ""
+    hours: str = ""
+    ask: str = ""
+
+
 class AnswerForm(Form):
     """A coach's answer to a participant's message (the action checks its length)."""
 
@@ -157,10 +271,12 @@ def empty(model: type[F], **values: str) -> Submitted[F]:
 
 
 def read(model: type[F], posted: dict[str, str]) -> Submitted[F]:
-    """Read a posted form into `model`: its values, or an error per field."""
+    """Read the posted fields (those sent) into `model`: its values, or an error per
+    field."""
     values = {name: posted.get(name, "") for name in model.model_fields}
     try:
-        return Submitted(values, model.model_validate(values))
+        # Only what was sent: a field left out takes the model's default.
+        return Submitted(values, model.model_validate(posted))
     except ValidationError as failure:
         submitted: Submitted[F] = Submitted(values, None)
         for error in failure.errors():

@@ -215,6 +215,7 @@ async def participant_page(
     error: str | None = None,
     plan: Submitted[AppointmentForm] | None = None,
     moving: tuple[int, Submitted[MoveForm]] | None = None,
+    ending: Submitted[Any] | None = None,
 ) -> Response:
     """The participant's page; a refused form comes back with what was typed (400)."""
     await audit.record(
@@ -228,7 +229,12 @@ async def participant_page(
     coach_id = None if ctx.login.is_admin else ctx.login.staff.id
     enrolments = await enrolments_of(ctx.session, participant_id=person.id)
     enrolled = {e.course_id for e in enrolments}
-    refused = error or (plan and plan.errors) or (moving and moving[1].errors)
+    refused = (
+        error
+        or (plan and plan.errors)
+        or (moving and moving[1].errors)
+        or (ending and ending.errors)
+    )
     return ctx.render(
         "participant.html",
         person=person,
@@ -248,6 +254,7 @@ async def participant_page(
         error=error,
         plan=plan or empty(AppointmentForm),
         moving=moving,
+        ending=ending,
         status=400 if refused else 200,
         **await form_choices(ctx),
     )

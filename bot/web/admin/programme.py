@@ -11,63 +11,67 @@ from starlette.responses import Response
 from bot.features.handover import handover_data, mark_handed_over, plan_programme_end
 from bot.features.roster import OUTCOMES, set_outcome
 from bot.i18n import A_
-from bot.web.admin.participants import form_choices
-from bot.web.admin.site import Ctx, Page, form, get, not_found, parse_day, post
+from bot.web.admin.forms import EndForm, OutcomeForm, empty
+from bot.web.admin.participants import form_choices, participant_page
+from bot.web.admin.site import Ctx, Page, form, get, post
 from storage.models import Module, Participant
 from storage.overview import handover_requests, outcome_counts
+from storage.states import ParticipantStatus
 
 REPORT_ROWS = ("reached", "supported_at_end", *OUTCOMES)
 
 
 async def plan_end_one(ctx: Ctx) -> Response:
     """The last day of one participant (today ends the programme within minutes)."""
-    participant_id = int(ctx.request.path_params["pid"])
-    on = parse_day(ctx.field("ends_on"))
-    if on is None:
-        return ctx.redirect(f"/admin/participants/{participant_id}")
+    person = await ctx.own_participant()
+    posted = ctx.submitted(EndForm)
+    if (data := posted.data) is None:
+        return await participant_page(ctx, person, ending=posted)
     changed = await plan_programme_end(
-        ctx.session, actor=ctx.login.staff, participant_ids=[participant_id], ends_on=on
+        ctx.session, actor=ctx.login.staff, participant_ids=[person.id], ends_on=data.ends_on
     )
     if not changed:
-        return not_found(ctx)
-    return ctx.redirect(f"/admin/participants/{participant_id}", "end_planned")
+        posted.refuse(A_("This participant's programme has ended."))
+        return await participant_page(ctx, person, ending=posted)
+    return ctx.redirect(f"/admin/participants/{person.id}", "end_planned")
 
 
 async def record_outcome(ctx: Ctx) -> Response:
     """Where one participant went at the end."""
-    participant_id = int(ctx.request.path_params["pid"])
-    outcome = ctx.field("outcome") or None
-    _, error = await ctx.attempt(
-        lambda: set_outcome(
-            ctx.session, actor=ctx.login.staff, participant_id=participant_id, outcome=outcome
+    person = await ctx.own_participant()
+    posted = ctx.submitted(OutcomeForm)
+    if (data := posted.data) is not None:
+        await ctx.save(
+            posted,
+            lambda: set_outcome(
+                ctx.session, actor=ctx.login.staff, participant_id=person.id, outcome=data.outcome
+            ),
         )
-    )
-    if error:
-        return not_found(ctx)
-    return ctx.redirect(f"/admin/participants/{participant_id}", "saved")
+    if not posted.ok:
+        return await participant_page(ctx, person, ending=posted)
+    return ctx.redirect(f"/admin/participants/{person.id}", "saved")
 
 
 async def programme_end(ctx: Ctx) -> Response:
     """Plan the last day for a module or for everyone (a cohort); a coach's own people."""
     choices = await form_choices(ctx)
     if ctx.form is None:
-        return ctx.render("programme_end.html", **choices)
-    on = parse_day(ctx.field("ends_on"))
-    if on is None:
-        return ctx.render(
-            "programme_end.html", status=400, error=ctx._(A_("Give the last day.")), **choices
-        )
-    query = select(Participant.id).where(Participant.status == "active")
-    module = ctx.field("module")
-    if module.isdigit():
-        query = query.where(Participant.module_id == int(module))
+        return ctx.render("programme_end.html", form=empty(EndForm), **choices)
+    posted = ctx.submitted(EndForm)
+    if (data := posted.data) is None:
+        return ctx.render("programme_end.html", status=400, form=posted, **choices)
+    query = select(Participant.id).where(Participant.status == ParticipantStatus.ACTIVE)
+    if data.module is not None:
+        query = query.where(Participant.module_id == data.module)
     if not ctx.login.is_admin:
         query = query.where(Participant.coach_id == ctx.login.staff.id)
     ids = list(await ctx.session.scalars(query))
     changed = await plan_programme_end(
-        ctx.session, actor=ctx.login.staff, participant_ids=ids, ends_on=on
+        ctx.session, actor=ctx.login.staff, participant_ids=ids, ends_on=data.ends_on
     )
-    return ctx.render("programme_end.html", changed=changed, ends_on=on, **choices)
+    return ctx.render(
+        "programme_end.html", form=posted, changed=changed, ends_on=data.ends_on, **choices
+    )
 
 
 async def handovers(ctx: Ctx) -> Response:

@@ -132,7 +132,8 @@ class Ctx:
 
     def submitted(self, model: type[F]) -> Submitted[F]:
         """The posted form read into `model`: the values, or an error per field."""
-        return read(model, {name: self.field(name) for name in model.model_fields})
+        sent = self.form.keys() if self.form is not None else ()
+        return read(model, {name: self.field(name) for name in model.model_fields if name in sent})
 
     async def own_participant(self, participant_id: int | None = None) -> Participant:
         """The participant of the path (or `participant_id`) if this staff member may work
