@@ -506,10 +506,12 @@ async def _participants_import(settings: Settings, args: argparse.Namespace) -> 
         message = t.gettext(problem.message).format(**problem.params)
         print(f"{args.file}: {where}{column}: {message}", file=sys.stderr)
     if result.errors:
-        print(f"wegweiser: {len(result.errors)} problems; nothing was imported", file=sys.stderr)
+        problems = "1 problem" if len(result.errors) == 1 else f"{len(result.errors)} problems"
+        print(f"wegweiser: {problems}; nothing was imported", file=sys.stderr)
         return 1
     verb = "would import" if args.dry_run else "imported"
-    print(f"{verb} {len(result.created)} participants")
+    count = len(result.created)
+    print(f"{verb} {count} participant{'' if count == 1 else 's'}")
     return 0
 
 

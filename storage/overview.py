@@ -17,6 +17,7 @@ from storage.models import (
     Appointment,
     AuditEntry,
     ChannelIdentity,
+    CoachMessage,
     Course,
     Enrolment,
     HandoverRequest,
@@ -202,6 +203,22 @@ async def inbox_rows(
             .limit(limit)
         )
     )
+
+
+async def answers_to(
+    session: AsyncSession, *, message_ids: list[int]
+) -> dict[int, list[CoachMessage]]:
+    """Staff answers to participants' messages, oldest first, by the message they answer."""
+    found: dict[int, list[CoachMessage]] = {}
+    if not message_ids:
+        return found
+    for answer in await session.scalars(
+        select(CoachMessage)
+        .where(CoachMessage.reply_to_id.in_(message_ids), CoachMessage.direction == "out")
+        .order_by(CoachMessage.created_at, CoachMessage.id)
+    ):
+        found.setdefault(answer.reply_to_id or 0, []).append(answer)
+    return found
 
 
 async def mark_read(session: AsyncSession, *, staff_id: int, upto_id: int) -> int:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from bot.features.appointments.actions import ANSWER_NOTICE
 from bot.features.contact import QUESTION, answer_participant
 from bot.outbox.render import render_outbox
 from bot.web.admin.forms import AnswerForm, ReadForm, Submitted, empty
 from bot.web.admin.site import Ctx, Page, get, post
-from storage.overview import inbox_rows, mark_read
+from storage.models import Appointment, OutboxMessage
+from storage.overview import answers_to, inbox_rows, mark_read
 
 
 async def inbox(ctx: Ctx) -> Response:
@@ -26,6 +28,10 @@ async def inbox_page(
 ) -> Response:
     """The inbox; a refused answer comes back beside its message with what was typed."""
     rows = await inbox_rows(ctx.session, staff_id=ctx.login.staff.id)
+    answers = await answers_to(
+        ctx.session,
+        message_ids=[r.subject_id for r in rows if r.template == QUESTION and r.subject_id],
+    )
     items = []
     for row in rows:
         rendered = await render_outbox(
@@ -42,6 +48,9 @@ async def inbox_page(
                 "new": row.state == "inbox",
                 "message_id": message_id,
                 "form": form,
+                # An answered message shows its answer instead of the form.
+                "answers": answers.get(message_id, []) if message_id else [],
+                "appointment": await _answered(ctx, row) if text else None,
             }
         )
     newest = max((row.id for row in rows if row.state == "inbox"), default=None)
@@ -60,6 +69,17 @@ async def inbox_read(ctx: Ctx) -> Response:
     if form.data is not None:
         await mark_read(ctx.session, staff_id=ctx.login.staff.id, upto_id=form.data.upto)
     return ctx.redirect("/admin/inbox", "read" if form.data else None)
+
+
+async def _answered(ctx: Ctx, row: OutboxMessage) -> Appointment | None:
+    """The appointment a notice about an answer is about, while that answer still stands:
+    the staff web shows its reason and wished days, which the chat notice leaves out."""
+    if row.template != ANSWER_NOTICE or row.subject_id is None:
+        return None
+    appointment = await ctx.session.get(Appointment, row.subject_id)
+    if appointment is None or appointment.response != row.params.get("response"):
+        return None
+    return appointment
 
 
 async def answer_message(ctx: Ctx) -> Response:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
 from starlette.responses import Response
 
 from bot.web.admin.site import Ctx, Page, get, parse_id
+from storage.models import StaffUser
 from storage.overview import (
     answers_per_week,
     appointments_between,
@@ -80,9 +82,12 @@ async def audit_log(ctx: Ctx) -> Response:
         object_id=parse_id(object_id),
         offset=(page - 1) * 100,
     )
+    staff = await ctx.session.scalars(select(StaffUser))
     return ctx.render(
         "audit.html",
         entries=entries,
+        # "staff:3" is shown with the name; participants stay ids.
+        staff_names={f"staff:{s.id}": s.display_name for s in staff},
         page=page,
         filters={k: ctx.query(k) for k in ("actor", "action", "object_type", "object_id")},
     )

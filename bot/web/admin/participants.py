@@ -61,11 +61,13 @@ async def form_choices(ctx: Ctx) -> dict[str, Any]:
     }
 
 
-async def participant_list(ctx: Ctx) -> Response:
-    """Search and filter participants; a coach sees their own only."""
-    reachable = {"yes": True, "no": False}.get(ctx.query("reachable"))
-    page = max(parse_id(ctx.query("page", "1")) or 1, 1)
-    people, total = await search_participants(
+FILTERS = ("q", "module", "coach", "language", "status", "reachable")
+
+
+async def _search(ctx: Ctx, *, offset: int, limit: int) -> tuple[list[Participant], int]:
+    """The participants the list's filters (the query string) select; a coach's own only.
+    The list and its CSV export both use it, so the export is what the list shows."""
+    return await search_participants(
         ctx.session,
         coach_id=None if ctx.login.is_admin else ctx.login.staff.id,
         text=ctx.query("q")[:100],
@@ -73,14 +75,18 @@ async def participant_list(ctx: Ctx) -> Response:
         filter_coach_id=parse_id(ctx.query("coach")),
         locale=ctx.query("language") or None,
         status=ctx.query("status") or None,
-        reachable=reachable,
-        offset=(page - 1) * PAGE,
-        limit=PAGE,
+        reachable={"yes": True, "no": False}.get(ctx.query("reachable")),
+        offset=offset,
+        limit=limit,
     )
+
+
+async def participant_list(ctx: Ctx) -> Response:
+    """Search and filter participants; a coach sees their own only."""
+    page = max(parse_id(ctx.query("page", "1")) or 1, 1)
+    people, total = await _search(ctx, offset=(page - 1) * PAGE, limit=PAGE)
     chats = await chats_of(ctx.session, participant_ids=[p.id for p in people])
-    filters = {
-        k: ctx.query(k) for k in ("q", "module", "coach", "language", "status", "reachable")
-    }
+    filters = {k: ctx.query(k) for k in FILTERS}
     return ctx.render(
         "participants.html",
         people=people,
@@ -100,12 +106,7 @@ def _cell(value: str) -> str:
 
 async def participants_csv(ctx: Ctx) -> Response:
     """The filtered list as CSV (the import's columns); the export is audited."""
-    people, _ = await search_participants(
-        ctx.session,
-        coach_id=None if ctx.login.is_admin else ctx.login.staff.id,
-        text=ctx.query("q")[:100],
-        limit=100_000,
-    )
+    people, _ = await _search(ctx, offset=0, limit=100_000)
     modules = {m.id: m.code for m in await ctx.session.scalars(select(Module))}
     coaches = {s.id: s.email for s in await ctx.session.scalars(select(StaffUser))}
     out = io.StringIO()

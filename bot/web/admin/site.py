@@ -35,8 +35,10 @@ from bot.plumbing.throttle import LoginThrottle, Throttle
 from bot.settings import Settings
 from bot.web.admin.auth import Auth, CsrfFailed, Forbidden, Login, LoginRequired
 from bot.web.admin.forms import F, Submitted, read
+from bot.web.admin.names import CHANNEL_NAMES, EVENT_NAMES, LANGUAGE_NAMES
 from storage.db import begin_writing
 from storage.models import Course, Participant
+from storage.overview import unread_count
 from storage.types import utcnow
 
 T = TypeVar("T")
@@ -90,6 +92,7 @@ class Ctx:
     site: AdminSite
     now: datetime
     form: FormData | None = None
+    unread: int = 0  # notices waiting in the staff member's inbox (the navigation shows it)
 
     @property
     def t(self) -> Translator:
@@ -191,6 +194,14 @@ class Ctx:
 
 
 Handler = Callable[[Ctx], Awaitable[Response]]
+
+
+class _Refused(Exception):
+    """A handler's 4xx answer, carried out of the transaction so that it is rolled back."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
 
 
 @dataclass(frozen=True)
@@ -313,11 +324,19 @@ class AdminSite:
                         raise Forbidden
                     if form is not None:
                         self.auth.check_csrf(form, login)
-                    ctx = Ctx(request, session, login, self, now, form)
+                    unread = await unread_count(session, staff_id=login.staff.id)
+                    ctx = Ctx(request, session, login, self, now, form, unread=unread)
                     try:
-                        return await handler(ctx)
+                        response = await handler(ctx)
                     except NotFound:
-                        return not_found(ctx)
+                        response = not_found(ctx)
+                    if response.status_code >= 400:
+                        raise _Refused(response)
+                    return response
+            except _Refused as refused:
+                # A refused request changes nothing: its audit entries (a view of the page
+                # shown again with the error) are rolled back with the rest.
+                return refused.response
             finally:
                 if form is not None:
                     await form.close()  # uploaded files live in temporary files
@@ -352,11 +371,23 @@ class AdminSite:
                 names[int(d)] for d in days.split(",") if d.strip().isdigit() and int(d) < 7
             )
 
+        def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
+            return t.ngettext(singular, plural, n).format(n=n, **params)
+
+        def named(names: dict[str, str]) -> Callable[[str | None], str]:
+            return lambda code: ctx._(names[code]) if code in names else (code or "")
+
         values = {
             "_": ctx._,
+            "ngettext": ngettext,
+            "language_name": named(LANGUAGE_NAMES),
+            "channel_name": named(CHANNEL_NAMES),
+            "event_name": named(EVENT_NAMES),
+            "event_codes": list(EVENT_NAMES),
             "now": ctx.now,
             "weekday_names": weekday_names,
             "login": ctx.login,
+            "unread": ctx.unread,
             "csrf": ctx.login.csrf,
             "lang": t.code,
             "done": ctx._(done) if done else None,
