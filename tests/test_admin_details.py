@@ -247,3 +247,20 @@ async def test_the_inbox_shows_reasons_days_answers_and_an_unread_count(
     assert (await b.post("/admin/inbox/read", {"upto": upto.group(1)})).status_code == 303
     after = await b.get("/admin/")
     assert not re.search(r'href="/admin/inbox"[^>]*>[^<]*<span class="badge"', after.text)
+
+
+def test_every_audited_action_in_the_code_has_a_name_in_words():
+    """An action added later (staff accounts, modules, ...) must not show as a raw code."""
+    from pathlib import Path
+
+    from bot.web.admin.names import EVENT_NAMES
+
+    root = Path(__file__).parents[1]
+    written = {
+        match
+        for folder in ("bot", "storage")
+        for path in (root / folder).rglob("*.py")
+        for match in re.findall(r'action="([a-z_]+\.[a-z_.]+)"', path.read_text("utf-8"))
+    }
+    assert written, "no audit actions found: the pattern no longer matches the code"
+    assert sorted(written - EVENT_NAMES.keys()) == []
