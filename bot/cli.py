@@ -358,28 +358,44 @@ async def _admin_list(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-async def _admin_deactivate(settings: Settings, args: argparse.Namespace) -> int:
+async def _with_staff(settings: Settings, email: str, act: Any) -> tuple[Any, Any] | None:
+    """Run `act(session, sessions, staff)` for the staff user with this e-mail address in one
+    transaction: (staff, its result), or None after printing why (no such user, or the
+    action refused)."""
     from bot.app import prepare_database
-    from bot.features.staff.management import deactivate_staff
     from bot.plumbing.errors import UserError
     from storage.db import make_sessionmaker
-    from storage.staff import caseload, find_staff_by_email
-    from storage.types import utcnow
+    from storage.staff import find_staff_by_email
 
     engine = await prepare_database(settings)
     try:
-        async with make_sessionmaker(engine).begin() as session:
-            staff = await find_staff_by_email(session, email=args.email.strip())
+        sessions = make_sessionmaker(engine)
+        async with sessions.begin() as session:
+            staff = await find_staff_by_email(session, email=email.strip())
             if staff is None:
-                print(f"wegweiser: no staff user {args.email}", file=sys.stderr)
-                return 1
-            await deactivate_staff(session, actor=None, staff_id=staff.id, now=utcnow())
-            people = len(await caseload(session, coach_id=staff.id))
+                print(f"wegweiser: no staff user {email}", file=sys.stderr)
+                return None
+            return staff, await act(session, sessions, staff)
     except UserError as error:
         print(f"wegweiser: {_english(error)}", file=sys.stderr)
-        return 1
+        return None
     finally:
         await engine.dispose()
+
+
+async def _admin_deactivate(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.features.staff.management import deactivate_staff
+    from storage.staff import caseload
+    from storage.types import utcnow
+
+    async def deactivate(session: Any, _sessions: Any, staff: Any) -> int:
+        await deactivate_staff(session, actor=None, staff_id=staff.id, now=utcnow())
+        return len(await caseload(session, coach_id=staff.id))
+
+    done = await _with_staff(settings, args.email, deactivate)
+    if done is None:
+        return 1
+    staff, people = done
     print(f"deactivated {staff.email}: no login, sessions ended, linked chat no longer staff")
     if people:
         print(f"{people} participants still have this coach; hand them over in the staff web")
@@ -387,26 +403,16 @@ async def _admin_deactivate(settings: Settings, args: argparse.Namespace) -> int
 
 
 async def _admin_reset_password(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import prepare_database
     from bot.features.staff.management import reset_password
-    from bot.plumbing.errors import UserError
-    from storage.db import make_sessionmaker
-    from storage.staff import find_staff_by_email
     from storage.types import utcnow
 
-    engine = await prepare_database(settings)
-    try:
-        async with make_sessionmaker(engine).begin() as session:
-            staff = await find_staff_by_email(session, email=args.email.strip())
-            if staff is None:
-                print(f"wegweiser: no staff user {args.email}", file=sys.stderr)
-                return 1
-            link = await reset_password(session, actor=None, staff_id=staff.id, now=utcnow())
-    except UserError as error:
-        print(f"wegweiser: {_english(error)}", file=sys.stderr)
+    async def reset(session: Any, _sessions: Any, staff: Any) -> Any:
+        return await reset_password(session, actor=None, staff_id=staff.id, now=utcnow())
+
+    done = await _with_staff(settings, args.email, reset)
+    if done is None:
         return 1
-    finally:
-        await engine.dispose()
+    staff, link = done
     print(f"the old password of {staff.email} no longer works; its sessions ended")
     _print_link(settings, link)
     return 0
@@ -439,28 +445,17 @@ async def _admin_link_chat(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _admin_unlock(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import prepare_database
     from bot.features.staff.management import unlock_staff
     from bot.plumbing.throttle import LoginThrottle, Throttle
-    from storage.db import make_sessionmaker
-    from storage.staff import find_staff_by_email
 
-    engine = await prepare_database(settings)
-    try:
-        sessions = make_sessionmaker(engine)
-        async with sessions.begin() as session:
-            staff = await find_staff_by_email(session, email=args.email.strip())
-            if staff is None:
-                print(f"wegweiser: no staff user {args.email}", file=sys.stderr)
-                return 1
-            tries = await unlock_staff(
-                session,
-                actor=None,
-                staff_id=staff.id,
-                throttle=LoginThrottle(Throttle(sessions)),
-            )
-    finally:
-        await engine.dispose()
+    async def unlock(session: Any, sessions: Any, staff: Any) -> int:
+        throttle = LoginThrottle(Throttle(sessions))
+        return await unlock_staff(session, actor=None, staff_id=staff.id, throttle=throttle)
+
+    done = await _with_staff(settings, args.email, unlock)
+    if done is None:
+        return 1
+    staff, tries = done
     print(f"unlocked {staff.email} ({tries} counted tries forgotten)")
     return 0
 
