@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -82,14 +84,7 @@ def login_pages(site: AdminSite) -> tuple[Callable[..., Any], Callable[..., Any]
                 await audit.record(session, actor="anonymous", action="staff.login_failed")
                 return again(A_("E-mail address or password is wrong."), 401)
             response = RedirectResponse(target, status_code=303)
-            await site.auth.open(session, response, staff, now=now)
-            await audit.record(
-                session,
-                actor=f"staff:{staff.id}",
-                action="staff.login",
-                object_type="staff",
-                object_id=staff.id,
-            )
+            await log_in(site, session, response, staff, now=now)
             return response
 
     return form, submit
@@ -144,3 +139,18 @@ routes: list[Page] = [
     form("/password", password),
     post("/language", language),
 ]
+
+
+async def log_in(
+    site: Any, session: AsyncSession, response: Response, staff: StaffUser, *, now: datetime
+) -> None:
+    """Open a session for a staff member who just proved who they are (a password, or a
+    one-time set-password link), and audit the login."""
+    await site.auth.open(session, response, staff, now=now)
+    await audit.record(
+        session,
+        actor=f"staff:{staff.id}",
+        action="staff.login",
+        object_type="staff",
+        object_id=staff.id,
+    )

@@ -30,9 +30,9 @@ from bot.features.staff.management import (
 )
 from bot.i18n import A_
 from bot.plumbing.errors import UserError
+from bot.web.admin.account import log_in
 from bot.web.admin.forms import ChosenId, Form, Says, Submitted, empty
 from bot.web.admin.site import AdminSite, Ctx, Page, get, not_found, post
-from storage import audit
 from storage.models import StaffUser
 from storage.staff import caseload, caseload_sizes, list_staff, open_password_links
 from storage.types import utcnow
@@ -316,14 +316,7 @@ def link_pages(site: AdminSite) -> list[Route]:
                     session, token=request.path_params["token"], password_hash=hashed, now=now
                 )
                 response = RedirectResponse("/admin/?done=password_set", status_code=303)
-                await site.auth.open(session, response, staff, now=now)
-                await audit.record(
-                    session,
-                    actor=f"staff:{staff.id}",
-                    action="staff.login",
-                    object_type="staff",
-                    object_id=staff.id,
-                )
+                await log_in(site, session, response, staff, now=now)
         except UserError as error:  # used by a racing request a moment ago
             return site.bare(request, "error.html", status=404, message=error.message)
         return response
