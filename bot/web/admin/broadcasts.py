@@ -15,7 +15,7 @@ from bot.features.courses import own_course
 from bot.i18n import A_, BY_CODE, LANGUAGES
 from bot.plumbing.errors import UserError
 from bot.plumbing.voice import Voice
-from bot.web.admin.forms import FORM, Form, Says, Submitted, empty, local_time, read
+from bot.web.admin.forms import FORM, Form, Says, Submitted, blank, empty, local_time, read
 from bot.web.admin.site import Ctx, NotFound, Page, form, get, post
 from storage.models import Broadcast, StaffUser
 from storage.states import BroadcastState
@@ -136,10 +136,6 @@ def _content(value: str) -> str:
     return value
 
 
-def _blank(value: Any) -> Any:
-    return None if value == "" else value
-
-
 class _Compose(Form):
     """Who gets it and what it says; the versions per language are added below."""
 
@@ -148,7 +144,7 @@ class _Compose(Form):
         tuple[str, ...], BeforeValidator(_codes), Says(actions.UNKNOWN_LANGUAGE)
     ] = ()
     content: Annotated[str, AfterValidator(_content), Says(A_("Choose what it says."))] = OWN
-    date: Annotated[dt.date | None, BeforeValidator(_blank), Says(DAY)] = None
+    date: Annotated[dt.date | None, BeforeValidator(blank), Says(DAY)] = None
     place: str = ""
     text: str = ""
 
@@ -287,8 +283,8 @@ class SendForm(Form):
     """Send now, or at a local day and time."""
 
     when: Annotated[Literal["now", "later"], Says(A_("Choose now or a time."))] = "now"
-    date: Annotated[dt.date | None, BeforeValidator(_blank), Says(A_("Give a day."))] = None
-    time: Annotated[dt.time | None, BeforeValidator(_blank), Says(A_("Give a time."))] = None
+    date: Annotated[dt.date | None, BeforeValidator(blank), Says(A_("Give a day."))] = None
+    time: Annotated[dt.time | None, BeforeValidator(blank), Says(A_("Give a time."))] = None
 
 
 async def broadcast_detail(

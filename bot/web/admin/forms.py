@@ -39,7 +39,7 @@ class Form(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="ignore", frozen=True)
 
 
-def _blank(value: Any) -> Any:
+def blank(value: Any) -> Any:
     """An empty input means "nothing chosen"."""
     return None if value == "" else value
 
@@ -48,7 +48,7 @@ MAX_ID = 999_999_999  # ids fit PostgreSQL's integer; a longer number is no id o
 
 # A record chosen in a <select>, or none; a forged value is an error, not a silent "none".
 RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
-ChosenId = Annotated[RecordId | None, BeforeValidator(_blank)]
+ChosenId = Annotated[RecordId | None, BeforeValidator(blank)]
 
 
 def _one_of(*allowed: str) -> Any:
@@ -84,7 +84,7 @@ class ParticipantForm(Form):
     """Add or edit a participant; the action checks name, language, module and coach."""
 
     name: str = ""
-    language: Annotated[str | None, BeforeValidator(_blank)] = None
+    language: Annotated[str | None, BeforeValidator(blank)] = None
     module: Annotated[ChosenId, Says(A_("Choose a module from the list."))] = None
     coach: Annotated[ChosenId, Says(A_("Choose a coach."))] = None
 
@@ -117,7 +117,7 @@ class MoveForm(Form):
     date: Annotated[dt.date, Says(A_("Give a date."))]
     start: Annotated[dt.time, Says(A_("Give a start time."))]
     end: Annotated[dt.time, Says(A_("Give an end time."))]
-    location: Annotated[Place | None, BeforeValidator(_blank), Says(PLACE)] = None
+    location: Annotated[Place | None, BeforeValidator(blank), Says(PLACE)] = None
 
     def starts_at(self, tz: ZoneInfo) -> dt.datetime:
         """The new start as an aware datetime."""
@@ -143,15 +143,15 @@ class CourseForm(Form):
     ends_on: Annotated[dt.date, Says(COURSE_DAYS)]
     module: Annotated[ChosenId, Says(A_("Choose a module from the list."))] = None
     coach: Annotated[ChosenId, Says(A_("Choose a coach."))] = None
-    day0: Annotated[Weekday | None, BeforeValidator(_blank)] = None
-    start0: Annotated[dt.time | None, BeforeValidator(_blank)] = None
-    end0: Annotated[dt.time | None, BeforeValidator(_blank)] = None
-    day1: Annotated[Weekday | None, BeforeValidator(_blank)] = None
-    start1: Annotated[dt.time | None, BeforeValidator(_blank)] = None
-    end1: Annotated[dt.time | None, BeforeValidator(_blank)] = None
-    day2: Annotated[Weekday | None, BeforeValidator(_blank)] = None
-    start2: Annotated[dt.time | None, BeforeValidator(_blank)] = None
-    end2: Annotated[dt.time | None, BeforeValidator(_blank)] = None
+    day0: Annotated[Weekday | None, BeforeValidator(blank)] = None
+    start0: Annotated[dt.time | None, BeforeValidator(blank)] = None
+    end0: Annotated[dt.time | None, BeforeValidator(blank)] = None
+    day1: Annotated[Weekday | None, BeforeValidator(blank)] = None
+    start1: Annotated[dt.time | None, BeforeValidator(blank)] = None
+    end1: Annotated[dt.time | None, BeforeValidator(blank)] = None
+    day2: Annotated[Weekday | None, BeforeValidator(blank)] = None
+    start2: Annotated[dt.time | None, BeforeValidator(blank)] = None
+    end2: Annotated[dt.time | None, BeforeValidator(blank)] = None
 
     def slot(self, i: int) -> tuple[int | None, dt.time | None, dt.time | None]:
         """The i-th weekly time as typed: weekday, start, end."""
@@ -197,7 +197,7 @@ class EndForm(Form):
 class OutcomeForm(Form):
     """Where a participant went at the end (the action knows the choices); empty clears."""
 
-    outcome: Annotated[str | None, BeforeValidator(_blank)] = None
+    outcome: Annotated[str | None, BeforeValidator(blank)] = None
 
 
 class PasswordForm(Form):
