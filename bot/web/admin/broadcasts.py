@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from babel import Locale
 from pydantic import AfterValidator, BeforeValidator, create_model
 from starlette.responses import Response
 
@@ -16,6 +15,7 @@ from bot.i18n import A_, BY_CODE, LANGUAGES
 from bot.plumbing.errors import UserError
 from bot.plumbing.voice import Voice
 from bot.web.admin.forms import FORM, Form, Says, Submitted, blank, empty, local_time, read
+from bot.web.admin.names import LANGUAGE_NAMES
 from bot.web.admin.site import Ctx, NotFound, Page, form, get, post
 from storage.models import Broadcast, StaffUser
 from storage.states import BroadcastState
@@ -45,12 +45,7 @@ def language_names(ctx: Ctx) -> dict[str, str]:
     """Each language as the staff user reads it, with its own name: "Arabisch – العربية"."""
     names = {}
     for language in LANGUAGES:
-        if language.code == "de_simple":
-            shown = ctx._(A_("Plain German"))
-        elif language.code == "fa_AF":
-            shown = ctx._(A_("Dari"))
-        else:
-            shown = Locale.parse(language.code).get_display_name(ctx.t.code) or language.code
+        shown = ctx._(LANGUAGE_NAMES[language.code])
         names[language.code] = (
             shown if shown == language.native_name else f"{shown} – {language.native_name}"
         )
