@@ -6,6 +6,7 @@ admin web): everything personal goes, only anonymous counts stay (see storage.er
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +34,7 @@ from storage.models import (
     Invite,
     OutboxMessage,
     Participant,
+    VoiceMessage,
     WebChatEntry,
 )
 
@@ -146,6 +148,12 @@ async def export_participant(session: AsyncSession, *, participant_id: int) -> d
         .where(CoachMessage.participant_id == participant_id)
         .order_by(CoachMessage.created_at)
     )
+    recordings = {
+        v.message_id: v
+        for v in await session.scalars(
+            select(VoiceMessage).where(VoiceMessage.participant_id == participant_id)
+        )
+    }
     web_chats = [
         c.external_id
         for c in await session.scalars(
@@ -221,6 +229,7 @@ async def export_participant(session: AsyncSession, *, participant_id: int) -> d
                 "from": "participant" if m.direction == "in" else "coach",
                 "at": stamp(m.created_at),
                 "text": m.body,
+                **_recording(recordings.get(m.id)),
             }
             for m in messages
         ],
@@ -228,6 +237,20 @@ async def export_participant(session: AsyncSession, *, participant_id: int) -> d
             {"from": e.sender, "at": stamp(e.created_at), "text": e.text} for e in transcript
         ],
         "history": [{"at": stamp(e.at), "who": e.actor, "action": e.action} for e in history],
+    }
+
+
+def _recording(voice: VoiceMessage | None) -> dict[str, Any]:
+    """A voice message's recording in the export: its kind, length and the bytes (base64)."""
+    if voice is None:
+        return {}
+    return {
+        "voice": {
+            "mime_type": voice.mime_type,
+            "seconds": voice.duration_seconds,
+            "bytes": voice.size_bytes,
+            "base64": base64.b64encode(voice.content).decode("ascii"),
+        }
     }
 
 
