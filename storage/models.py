@@ -537,12 +537,15 @@ class VoiceMessage(Base):
     one `CoachMessage` whose body is empty (who, to whom, which direction and what it
     answers are that message's). Kept in the database, not on disk, so that it is erased in
     the same transaction as the person's other messages, backed up with them and shared by
-    every process. Telegram's file id is not kept. Erased with the person."""
+    every process. Telegram's file id is not kept. Erased with the person.
+
+    Without a message it is a draft: a participant's voice message sent outside "write to
+    my coach", waiting for their "yes, send it" (a day at most, see contact.prune_drafts)."""
 
     __tablename__ = "voice_messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[int] = mapped_column(
+    message_id: Mapped[int | None] = mapped_column(
         ForeignKey("coach_messages.id", ondelete="CASCADE"), unique=True
     )
     participant_id: Mapped[int] = mapped_column(

@@ -1260,8 +1260,11 @@ class FakeTelegram:
     async def _download(self, request: web.Request) -> web.StreamResponse:
         """GET /file/bot<token>/<file_path>, as getFile's answer points to it."""
         file_id = self.file_paths.get(request.match_info["path"])
-        self.calls.append(Call("download", dict(request.match_info), time.monotonic(), 200))
-        if request.match_info["token"] != self.token or file_id is None:
+        found = request.match_info["token"] == self.token and file_id is not None
+        status = 200 if found else 404
+        self.calls.append(Call("download", dict(request.match_info), time.monotonic(), status))
+        self._counts["download", status] += 1
+        if file_id is None or not found:
             raise web.HTTPNotFound()
         upload = self.files[file_id]
         return web.Response(body=upload.content, content_type=upload.mime_type)

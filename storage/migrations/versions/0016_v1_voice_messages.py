@@ -23,7 +23,7 @@ def upgrade() -> None:
     op.create_table(
         "voice_messages",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("message_id", sa.Integer(), nullable=False),
+        sa.Column("message_id", sa.Integer(), nullable=True),
         sa.Column("participant_id", sa.Integer(), nullable=False),
         sa.Column("duration_seconds", sa.Integer(), nullable=False),
         sa.Column("size_bytes", sa.Integer(), nullable=False),
