@@ -49,6 +49,7 @@ from storage.models import (
     VoiceMessage,
 )
 from storage.outbox import enqueue
+from storage.voice_messages import recording_of
 
 QUESTION = "coach.message"  # to the coach: a participant's message
 ANSWER = "coach.answer"  # to the participant: the coach's answer
@@ -309,12 +310,6 @@ async def _message_of(session: AsyncSession, row: OutboxMessage) -> CoachMessage
     return await session.get(CoachMessage, row.subject_id) if row.subject_id else None
 
 
-async def recording_of(session: AsyncSession, message_id: int) -> VoiceMessage | None:
-    """The recording of a spoken message, if it is one."""
-    found = await session.scalar(select(VoiceMessage).where(VoiceMessage.message_id == message_id))
-    return found
-
-
 def _audio(recording: VoiceMessage | None) -> Audio | None:
     if recording is None:
         return None
@@ -327,7 +322,7 @@ async def question_notice(session: AsyncSession, voice: Voice, row: OutboxMessag
     participant = await session.get(Participant, message.participant_id) if message else None
     if message is None or participant is None or participant.status == "deleted":
         return None
-    recording = await recording_of(session, message.id)
+    recording = await recording_of(session, message_id=message.id)
     return voice.reply(
         render_question(voice, participant, message, spoken=recording is not None),
         [[Button(voice.label("↩️ Reply"), f"cm:r:{message.id}")]],
@@ -359,7 +354,7 @@ async def answer_notice(session: AsyncSession, voice: Voice, row: OutboxMessage)
         return None
     coach = await session.get(StaffUser, message.staff_id) if message.staff_id else None
     name = coach.display_name if coach else voice.t.gettext("your coach")  # one language
-    recording = await recording_of(session, message.id)
+    recording = await recording_of(session, message_id=message.id)
     if recording is not None:
         # TRANSLATORS: the caption of the coach's voice answer. {coach} is their name.
         text = voice._("🎤 Answer from {coach}", coach=voice.isolate(name))
