@@ -6,10 +6,12 @@ message over the limits gets a clear answer and nothing is stored."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
-from bot.features.contact import TOO_LONG
+from bot.features.contact import NOT_ARRIVED, TOO_LONG, prune_drafts
 from bot.outbox.dispatcher import Dispatcher
 from bot.plumbing.messages import MAX_AUDIO_SECONDS
 from storage.identities import bind_identity
@@ -127,3 +129,59 @@ async def test_a_too_long_voice_message_is_refused_and_nothing_is_stored(
     assert telegram.fake.count("download", 200) == downloads  # not even fetched
     assert await _count(sessions, VoiceMessage) == 0
     assert await _count(sessions, CoachMessage) == 0
+
+
+async def test_a_voice_message_that_does_not_download_is_asked_again(
+    telegram, sessions, settings, people
+):
+    dawit_chat = telegram.fake.user(chat_id=9711, language_code="ti")
+    await dawit_chat.exchange("/write")
+    telegram.fake.fail_next("getFile", 500)
+    [lost] = await dawit_chat.voice_and_wait(SPOKEN)
+    assert lost["text"] == tr("ti", NOT_ARRIVED)
+    assert await _count(sessions, VoiceMessage) == 0
+    # The question is still open: sent again, it goes.
+    [sent] = await dawit_chat.voice_and_wait(SPOKEN)
+    assert sent["text"].startswith(
+        tr("ti", "Sent ✅ {coach} gets your message.", coach="Miriam Hoffmann")
+    )
+
+
+async def test_outside_office_hours_a_voice_message_says_when_to_expect_an_answer(
+    telegram, sessions, settings, people
+):
+    telegram.router.settings = settings.model_copy(
+        update={"office_hours": "08:00-08:01", "office_days": "0"}
+    )
+    dawit_chat = telegram.fake.user(chat_id=9711, language_code="ti")
+    await dawit_chat.exchange("/write")
+    [sent] = await dawit_chat.voice_and_wait(SPOKEN)
+    closed = tr("ti", "The office is closed now. Expect an answer from {when}.", when="X")
+    assert closed.split("X")[0] in sent["text"]
+
+
+async def test_a_coach_voice_without_reply_and_a_strangers_voice_store_nothing(
+    telegram, sessions, settings, people
+):
+    coach_chat = telegram.fake.user(chat_id=9701, language_code="de")
+    [hint] = await coach_chat.voice_and_wait(ANSWERED)
+    assert hint["text"] == tr("de", "To answer by voice, press ↩️ Reply under a message first.")
+    stranger = telegram.fake.user(chat_id=9799, language_code="de")
+    [welcome] = await stranger.voice_and_wait(SPOKEN)
+    assert "voice" not in welcome
+    assert await _count(sessions, VoiceMessage) == 0
+
+
+async def test_an_unconfirmed_voice_message_is_gone_after_a_day(
+    telegram, sessions, settings, people, clock
+):
+    from bot.plumbing.routes import JobContext
+    from storage.types import utcnow
+
+    dawit_chat = telegram.fake.user(chat_id=9711, language_code="ti")
+    await dawit_chat.voice_and_wait(SPOKEN)
+    context = JobContext(sessions=sessions, settings=settings, now=utcnow())
+    assert await prune_drafts(context) == 0
+    later = JobContext(sessions=sessions, settings=settings, now=utcnow() + timedelta(hours=25))
+    assert await prune_drafts(later) == 1
+    assert await _count(sessions, VoiceMessage) == 0
