@@ -106,12 +106,18 @@ def render_privacy(voice: Voice, participant: Participant, chats: int) -> Reply:
         "We also store your answers to appointments, the reasons you give when you cannot "
         "come, and your messages to your coach. We keep them until your data is deleted."
     )
+    # TRANSLATORS: in /privacy; the same sentences as the privacy notice's voice bullet.
+    spoken = voice._(
+        "We keep voice messages with your coach like your messages, until your data is "
+        "deleted. /delete deletes them too. Telegram may keep its own copy. We cannot delete "
+        "that copy."
+    )
     # TRANSLATORS: under the list of stored data in /privacy.
     who = voice._(
         "Who sees it: your coach and the programme team. Nobody else.\n"
         "To delete everything: /delete"
     )
-    return voice.reply(f"{text}\n{kept}\n\n{who}", menu.menu_button(voice))
+    return voice.reply(f"{text}\n{kept}\n{spoken}\n\n{who}", menu.menu_button(voice))
 
 
 async def export_participant(session: AsyncSession, *, participant_id: int) -> dict[str, Any]:
