@@ -174,3 +174,25 @@ async def test_in_a_real_browser_the_coach_plays_it_and_answers_with_a_recording
     await drain(telegram, sessions, settings)
     [voice] = [m for m in chat.messages() if "voice" in m]
     assert voice["voice_content"] == recording.read_bytes()
+
+
+async def test_the_export_page_names_the_recording_and_the_json_carries_it(site, asked, sessions):
+    import base64
+
+    message_id, _chat = asked
+    async with sessions() as session:
+        participant_id = (await session.get(CoachMessage, message_id)).participant_id
+    miriam = await _browser(site, "miriam@example.org")
+    try:
+        page = await miriam.get(f"/admin/participants/{participant_id}/export")
+        assert page.status_code == 200
+        assert "🎤 2 s · audio/ogg · die Aufnahme steht in der JSON-Datei" in page.text
+        encoded = base64.b64encode(SPOKEN).decode()
+        assert encoded not in page.text
+        data = (
+            await miriam.get(f"/admin/participants/{participant_id}/export?format=json")
+        ).json()
+        [spoken] = data["messages_with_the_coach"]
+        assert spoken["voice"]["base64"] == encoded
+    finally:
+        await miriam.close()

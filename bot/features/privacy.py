@@ -247,9 +247,10 @@ async def export_participant(session: AsyncSession, *, participant_id: int) -> d
 
 
 def _recording(voice: VoiceMessage | None) -> dict[str, Any]:
-    """A voice message's recording in the export: its kind, length and the bytes (base64)."""
+    """A voice message's recording in the export: its kind, length and the bytes (base64);
+    None for a written message (every row has the same keys, for the page's table)."""
     if voice is None:
-        return {}
+        return {"voice": None}
     return {
         "voice": {
             "mime_type": voice.mime_type,
