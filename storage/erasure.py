@@ -22,6 +22,7 @@ from storage.models import (
     OutboxMessage,
     Participant,
     SignalMenu,
+    VoiceMessage,
     WebChatEntry,
 )
 from storage.states import ParticipantStatus
@@ -30,9 +31,10 @@ from storage.states import ParticipantStatus
 async def erase_participant_data(
     session: AsyncSession, *, participant: Participant, now: datetime
 ) -> dict[str, int]:
-    """Delete the person's chats, invites, appointments, enrolments, pushes and hand-over
-    requests, and blank the row; how many rows of each kind went. On SQLite the commit
-    empties the write-ahead log, so the erased data is in no file any more."""
+    """Delete the person's chats, invites, appointments, enrolments, pushes, hand-over
+    requests, messages and voice recordings, and blank the row; how many rows of each kind
+    went. On SQLite the commit empties the write-ahead log, so the erased data is in no file
+    any more."""
     appointment_ids = list(
         await session.scalars(
             select(Appointment.id).where(Appointment.participant_id == participant.id)
@@ -80,6 +82,8 @@ async def erase_participant_data(
             "handovers",
             delete(HandoverRequest).where(HandoverRequest.participant_id == participant.id),
         ),
+        # Recordings before their messages: SQLite cascades only with foreign keys on.
+        ("voice", delete(VoiceMessage).where(VoiceMessage.participant_id == participant.id)),
         ("messages", delete(CoachMessage).where(CoachMessage.participant_id == participant.id)),
         ("web chat", delete(WebChatEntry).where(WebChatEntry.chat_id.in_(web))),
         ("signal menus", delete(SignalMenu).where(SignalMenu.chat_id.in_(signal))),

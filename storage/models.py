@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -529,6 +530,32 @@ class CoachMessage(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class VoiceMessage(Base):
+    """The recording of a voice message between a participant and their coach: the bytes of
+    one `CoachMessage` whose body is empty (who, to whom, which direction and what it
+    answers are that message's). Kept in the database, not on disk, so that it is erased in
+    the same transaction as the person's other messages, backed up with them and shared by
+    every process. Telegram's file id is not kept. Erased with the person.
+
+    Without a message it is a draft: a participant's voice message sent outside "write to
+    my coach", waiting for their "yes, send it" (a day at most, see contact.prune_drafts)."""
+
+    __tablename__ = "voice_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("coach_messages.id", ondelete="CASCADE"), unique=True
+    )
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    duration_seconds: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    mime_type: Mapped[str] = mapped_column(String(60))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AuditEntry(Base):

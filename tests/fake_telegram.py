@@ -13,8 +13,14 @@ Inspection: ``fake.calls`` (list of :class:`Call`), ``fake.sent(chat_id)`` / ``f
 ``fake.wait_for(predicate)``, ``fake.wait_for_calls(method, count)``. Faults: ``fail_next``,
 ``delay_next``, ``block``/``unblock``, ``rate_limits`` (on by default: at most 30 in any
 sliding second overall — ``overall="bucket"`` for a token bucket instead — and 1/s per chat
-with a burst of 3, for sendMessage/sendDocument/editMessage*; rejections counted in
+with a burst of 3, for sendMessage/sendDocument/sendVoice/editMessage*; rejections counted in
 ``rejected_429``). Extra methods can be added with ``register_method``.
+
+Files, as the Bot API documents them: ``getFile`` answers a ``File`` with a ``file_path``
+("voice/file_3.oga"), valid for an hour, and refuses a file over 20 MB ("file is too big");
+the bytes are at ``/file/bot<token>/<file_path>``. A user's voice or audio message
+(``FakeUser.send_voice``) puts its bytes there; ``sendVoice`` (upload or file_id, at most
+50 MB, rate-limited like sendMessage) stores a message with a ``voice`` object.
 
 Simplifications (documented deviations from Telegram):
 
@@ -67,16 +73,22 @@ JSON_FIELDS = frozenset(
 )
 INT_FIELDS = frozenset(
     "chat_id message_id offset limit cache_time max_connections user_id "
-    "message_thread_id reply_to_message_id from_chat_id".split()
+    "message_thread_id reply_to_message_id from_chat_id duration".split()
 )
 BOOL_FIELDS = frozenset(
     "disable_notification show_alert drop_pending_updates protect_content "
     "disable_web_page_preview allow_sending_without_reply "
     "disable_content_type_detection allow_paid_broadcast".split()
 )
-RATE_LIMITED = frozenset("sendMessage sendDocument editMessageText editMessageReplyMarkup".split())
+RATE_LIMITED = frozenset(
+    "sendMessage sendDocument sendVoice editMessageText editMessageReplyMarkup".split()
+)
 BLOCKABLE = RATE_LIMITED | {"sendChatAction"}
-INTERNAL_KEYS = frozenset("raw_text parse_mode edits deleted document_content event".split())
+INTERNAL_KEYS = frozenset(
+    "raw_text parse_mode edits deleted document_content voice_content event".split()
+)
+DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile: "a file of up to 20 MB"
+UPLOAD_LIMIT = 50 * 1024 * 1024  # sendVoice/sendDocument by upload: "up to 50 MB"
 DEFAULT_ERRORS = {
     400: "Bad Request: chat not found",
     401: "Unauthorized",
@@ -437,6 +449,45 @@ class FakeUser:
             content["caption"] = caption
         return await self.fake._dispatch({"message": self._message(**content)})
 
+    async def send_voice(
+        self,
+        content: bytes,
+        *,
+        duration: int = 3,
+        mime_type: str = "audio/ogg",
+        kind: str = "voice",
+        caption: str | None = None,
+    ) -> int:
+        """Send a voice message (or, with ``kind="audio"``, an audio file) whose bytes the bot
+        can fetch through getFile and the file URL; returns the update_id."""
+        if kind not in ("voice", "audio"):
+            raise ValueError("kind is 'voice' or 'audio'")
+        folder, suffix = ("voice", "oga") if kind == "voice" else ("music", "mp3")
+        file_id = self.fake.add_file(content, mime_type, folder=folder, suffix=suffix)
+        media: dict[str, Any] = {
+            "file_id": file_id,
+            "file_unique_id": f"AgAD{file_id[-6:]}",
+            "duration": duration,
+            "mime_type": mime_type,
+            "file_size": len(content),
+        }
+        message = self._message(**{kind: media})
+        if caption is not None:
+            message["caption"] = caption
+        return await self.fake._dispatch({"message": message})
+
+    async def voice_and_wait(
+        self,
+        content: bytes,
+        timeout: float = 5.0,  # noqa: ASYNC109
+        quiet: float = 0.15,
+        **voice_kwargs: Any,
+    ) -> list[dict[str, Any]]:
+        """Send a voice message like :meth:`send_voice`; return what follows like exchange."""
+        mark = len(self.fake.events)
+        update_id = await self.send_voice(content, **voice_kwargs)
+        return await self._collect(mark, timeout, quiet, update_id)
+
     async def press(self, data: str, *, message_id: int | None = None, force: bool = False) -> str:
         """Press the inline button with ``callback_data == data``; returns the query id."""
         query_id, _update_id = await self._press(data, message_id=message_id, force=force)
@@ -618,6 +669,7 @@ class FakeTelegram:
         self.events: list[dict[str, Any]] = []
         self.users: dict[int, FakeUser] = {}
         self.files: dict[str, UploadedFile] = {}
+        self.file_paths: dict[str, str] = {}  # file_path (as getFile gives it) -> file_id
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
         self.blocked: set[int] = set()
@@ -662,6 +714,7 @@ class FakeTelegram:
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "answerCallbackQuery": self._answer_callback_query,
             "sendDocument": self._send_document,
+            "sendVoice": self._send_voice,
             "getFile": self._get_file,
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
@@ -1169,24 +1222,85 @@ class FakeTelegram:
         query["answer"] = {k: p.get(k) for k in ("text", "show_alert", "url", "cache_time")}
         return True
 
+    def add_file(
+        self, content: bytes, mime_type: str, *, folder: str = "documents", suffix: str = "bin"
+    ) -> str:
+        """Keep a file as Telegram's servers would; its new file_id."""
+        number = next(self._ids)
+        file_id = f"AwACAgIAAxkBAAI{number:06d}"
+        self.files[file_id] = UploadedFile(f"file_{number}.{suffix}", content, mime_type)
+        self.file_paths[f"{folder}/file_{number}.{suffix}"] = file_id
+        return file_id
+
+    def _file_path(self, file_id: str) -> str:
+        path = next((p for p, f in self.file_paths.items() if f == file_id), None)
+        if path is None:  # uploaded by the bot (sendDocument/sendVoice)
+            upload = self.files[file_id]
+            folder = "voice" if upload.mime_type.startswith("audio/") else "documents"
+            path = f"{folder}/{file_id}"
+            self.file_paths[path] = file_id
+        return path
+
     def _get_file(self, p: dict[str, Any]) -> dict[str, Any]:
         file_id = str(p.get("file_id") or "")
+        if not file_id:
+            raise bad_request("file_id is empty")
         if file_id not in self.files:
             raise bad_request("invalid file_id")
         upload = self.files[file_id]
+        if len(upload.content) > DOWNLOAD_LIMIT:
+            raise bad_request("file is too big")
         return {
             "file_id": file_id,
             "file_unique_id": f"AgAD{file_id[-6:]}",
             "file_size": len(upload.content),
-            "file_path": f"documents/{file_id}",
+            "file_path": self._file_path(file_id),
         }
 
     async def _download(self, request: web.Request) -> web.StreamResponse:
-        file_id = request.match_info["path"].rsplit("/", 1)[-1]
-        if request.match_info["token"] != self.token or file_id not in self.files:
+        """GET /file/bot<token>/<file_path>, as getFile's answer points to it."""
+        file_id = self.file_paths.get(request.match_info["path"])
+        found = request.match_info["token"] == self.token and file_id is not None
+        status = 200 if found else 404
+        self.calls.append(Call("download", dict(request.match_info), time.monotonic(), status))
+        self._counts["download", status] += 1
+        if file_id is None or not found:
             raise web.HTTPNotFound()
         upload = self.files[file_id]
         return web.Response(body=upload.content, content_type=upload.mime_type)
+
+    def _send_voice(self, p: dict[str, Any]) -> dict[str, Any]:
+        """sendVoice: an upload (multipart) or a file_id Telegram holds already."""
+        chat_id = self._chat_id(p)
+        voice = p.get("voice")
+        if isinstance(voice, UploadedFile):
+            if not voice.content:
+                raise bad_request("file must be non-empty")
+            if len(voice.content) > UPLOAD_LIMIT:
+                raise ApiError(413, "Request Entity Too Large")
+            file_id = f"AwACAgIAAxkBAAI{next(self._ids):06d}"
+            self.files[file_id] = voice
+        elif isinstance(voice, str) and voice in self.files:
+            file_id = voice
+        elif voice in (None, ""):
+            raise bad_request("there is no voice in the request")
+        else:
+            raise bad_request("wrong file identifier/HTTP URL specified")
+        upload = self.files[file_id]
+        media: dict[str, Any] = {
+            "file_id": file_id,
+            "file_unique_id": f"AgAD{file_id[-6:]}",
+            "duration": int(p.get("duration") or 0),
+            "mime_type": upload.mime_type,
+            "file_size": len(upload.content),
+        }
+        content: dict[str, Any] = {"voice": media, "voice_content": upload.content}
+        if p.get("caption"):
+            caption = _render(p["caption"], p.get("parse_mode"))
+            if len(caption) > 1024:
+                raise bad_request("message caption is too long")
+            content.update(caption=caption, raw_text=p["caption"], parse_mode=p.get("parse_mode"))
+        return public(self._store(chat_id, p, **content))
 
     # ----------------------------------------------------------------- bot settings
     def _commands_key(self, p: dict[str, Any]) -> tuple[str, str]:
@@ -1336,7 +1450,7 @@ class FakeTelegram:
 
 
 def _short(params: dict[str, Any], limit: int = 160) -> str:
-    text = repr({k: v for k, v in params.items() if k != "document"})
+    text = repr({k: v for k, v in params.items() if k not in ("document", "voice")})
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

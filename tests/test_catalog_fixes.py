@@ -68,11 +68,14 @@ def test_the_privacy_notice_says_how_to_erase_and_what_is_kept_how_long(code):
     notice = translator(code).gettext(PRIVACY_NOTICE)
     assert notice != PRIVACY_NOTICE or code == "en"
     assert "/privacy" in notice and "/delete" in notice
-    # Five bullet points: name and language; answers, reasons and messages, kept until
-    # deleted; what is never stored; why so little is written; /privacy and /delete.
-    assert notice.count("•") == 5
+    # Six bullet points: name and language; answers, reasons and messages, kept until
+    # deleted; voice messages likewise, and Telegram's copy; what is never stored; why so
+    # little is written; /privacy and /delete.
+    assert notice.count("•") == 6
     english = translator("en").gettext(PRIVACY_NOTICE)
     assert "the reasons you give when you cannot come" in english
     assert "your messages to your coach" in english
     assert "We keep them until your data is deleted." in english
+    assert "We keep voice messages with your coach like your messages" in english
+    assert "Telegram may keep its own copy. We cannot delete that copy." in english
     assert "With /delete you can delete everything yourself at any time." in english

@@ -418,3 +418,56 @@ async def test_webhook_mode(fake_telegram: FakeTelegram, bot: Bot) -> None:
         ]
     finally:
         await runner.cleanup()
+
+
+async def test_get_file_and_download_as_the_bot_api_documents_them(
+    fake_telegram: FakeTelegram, bot: Bot
+) -> None:
+    """A user's voice message: getFile gives a file_path, the bytes are at
+    /file/bot<token>/<file_path>; a file over 20 MB is refused as Telegram refuses it."""
+    user = fake_telegram.user(chat_id=CHAT)
+    await user.send_voice(b"OggS-voice", duration=4)
+    updates = await bot.get_updates(timeout=0)
+    voice = updates[-1].message.voice
+    assert (seconds(voice.duration), voice.file_size, voice.mime_type) == (4, 10, "audio/ogg")
+    file = await bot.get_file(voice.file_id)
+    assert file.file_path.endswith(".oga") and file.file_path.startswith(
+        f"{fake_telegram.base_file_url}{fake_telegram.token}/voice/"
+    )
+    assert bytes(await file.download_as_bytearray()) == b"OggS-voice"
+    async with aiohttp.ClientSession() as http:
+        wrong = file.file_path.replace(fake_telegram.token, "123:WRONG")
+        async with http.get(wrong) as response:
+            assert response.status == 404
+    await user.send_voice(b"x" * (20 * 1024 * 1024 + 1), kind="audio", mime_type="audio/mpeg")
+    updates = await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0)
+    audio = updates[-1].message.audio
+    assert audio is not None and audio.mime_type == "audio/mpeg"
+    with pytest.raises(BadRequest, match="File is too big"):
+        await bot.get_file(audio.file_id)
+    with pytest.raises(BadRequest, match="Invalid file_id"):
+        await bot.get_file("nope")
+
+
+async def test_send_voice_is_recorded_with_buttons_and_rate_limited(
+    fake_telegram: FakeTelegram, bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sendVoice by upload: stored like a message (voice object, bytes, buttons), its file
+    can be fetched again, and it counts against the per-chat limit like sendMessage."""
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    sent = await bot.send_voice(
+        CHAT, b"OggS-answer", duration=2, reply_markup=keyboard(("↩️ Reply", "cm:r:1"))
+    )
+    assert seconds(sent.voice.duration) == 2 and sent.voice.file_size == 11
+    stored = fake_telegram.sent(CHAT)[-1]
+    assert stored["voice_content"] == b"OggS-answer"
+    assert stored["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "cm:r:1"
+    again = await bot.get_file(sent.voice.file_id)
+    assert bytes(await again.download_as_bytearray()) == b"OggS-answer"
+    with pytest.raises(BadRequest, match="no voice"):
+        await bot.send_voice(CHAT, "")
+    await bot.send_message(CHAT, "two")
+    with pytest.raises(RetryAfter):  # burst of 3 per chat: voice, message, and this one
+        for _ in range(2):
+            await bot.send_voice(CHAT, sent.voice.file_id)
+    assert fake_telegram.count("sendVoice", 429) == 1

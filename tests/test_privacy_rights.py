@@ -21,6 +21,7 @@ from storage.models import (
     OutboxMessage,
     Participant,
     SignalMenu,
+    VoiceMessage,
     WebChatEntry,
     WebChatKey,
 )
@@ -32,6 +33,7 @@ REASON = "my sister's wedding in Dortmund"
 CHAT = 7301
 WEB = "w" + "7" * 40
 SIGNAL = "5e1f0000-aaaa-4bbb-8ccc-zainab000001"
+RECORDING = b"OggS zainab's voice"
 
 
 async def _texts_everywhere(sessions) -> list[str]:
@@ -103,6 +105,20 @@ async def person(make_staff, make_participant, bind_chat, make_appointment, make
         session.add(
             CoachMessage(participant_id=participant.id, direction="in", body=f"{REASON}, sorry")
         )
+        # A voice message to her coach: the recording is a message without text.
+        spoken = CoachMessage(participant_id=participant.id, direction="in", body="")
+        session.add(spoken)
+        await session.flush()
+        session.add(
+            VoiceMessage(
+                message_id=spoken.id,
+                participant_id=participant.id,
+                duration_seconds=4,
+                size_bytes=len(RECORDING),
+                mime_type="audio/ogg",
+                content=RECORDING,
+            )
+        )
     return participant
 
 
@@ -154,7 +170,15 @@ async def test_delete_erases_every_trace_and_keeps_only_anonymous_counts(
     async with sessions() as session:
         row = await session.get(Participant, person.id)
         assert row.status == "deleted" and row.module_id == person.module_id  # counts stay
-        for model in (Enrolment, Invite, HandoverRequest, OutboxMessage, WebChatEntry):
+        for model in (
+            Enrolment,
+            Invite,
+            HandoverRequest,
+            OutboxMessage,
+            WebChatEntry,
+            CoachMessage,
+            VoiceMessage,
+        ):
             assert (await session.scalars(select(model))).all() == []
     # Writing again: the chat is a stranger now and is told how to join.
     [again] = await user.exchange("/appointments")
@@ -162,6 +186,21 @@ async def test_delete_erases_every_trace_and_keeps_only_anonymous_counts(
     logged = "\n".join(record.getMessage() for record in caplog.records)
     for secret in (NAME, REASON, str(CHAT)):
         assert secret not in logged
+
+
+async def test_the_export_carries_the_voice_recording(person, sessions):
+    """Art. 15: the recording is in the export, as base64 with its kind and length."""
+    import base64
+
+    from bot.features.privacy import export_participant
+
+    async with sessions() as session:
+        data = await export_participant(session, participant_id=person.id)
+    [written, spoken] = data["messages_with_the_coach"]
+    assert written["voice"] is None
+    assert spoken["voice"]["mime_type"] == "audio/ogg" and spoken["voice"]["seconds"] == 4
+    assert base64.b64decode(spoken["voice"]["base64"]) == RECORDING
+    json.dumps(data)  # JSON-ready
 
 
 async def test_a_forged_delete_press_from_a_stranger_erases_nothing(telegram, person, sessions):

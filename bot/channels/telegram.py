@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Iterator
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, BotCommand, Message, Update
+from telegram import Audio as TelegramAudio
+from telegram import Bot, BotCommand, Message, Update, Voice
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
@@ -25,7 +27,7 @@ from bot.channels.telegram_sender import TelegramSender
 from bot.i18n import LANGUAGES, N_, match_language, translator
 from bot.plumbing.blocked import record_blocked
 from bot.plumbing.delivery import Status
-from bot.plumbing.messages import Incoming, Reply
+from bot.plumbing.messages import MAX_AUDIO_BYTES, MAX_AUDIO_SECONDS, Audio, Incoming, Reply
 from bot.plumbing.metrics import count_send, reply_timer
 from bot.plumbing.pacer import Pacer
 from bot.plumbing.router import Router
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 SOMETHING_WRONG = N_("Sorry, something went wrong on our side. Please try again in a minute.")
+AUDIO_DOWNLOAD_SECONDS = 20.0  # getFile and the download together
 # What Telegram's command menu shows: what a connected participant can do.
 PUBLISHED = {Audience.ANYONE, Audience.CONNECTED, Audience.PARTICIPANT}
 
@@ -168,16 +171,48 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if message is None or chat is None:
         return
     user = update.effective_user
+    media = message.voice or message.audio
+    # Fetched before the turn: no transaction waits for Telegram's file server.
+    audio = await fetch_audio(context.bot, media) if media is not None else None
     incoming = Incoming(
         channel=CHANNEL,
         chat_id=str(chat.id),
         text=message.text,
         language_code=user.language_code if user else None,
         other=None if message.text is not None else "other",
+        audio=audio,
     )
     with reply_timer(CHANNEL):
         replies = await _router(context).handle(incoming)
         await send_replies(context, chat.id, replies, pressed=None)
+
+
+async def fetch_audio(bot: Bot, media: Voice | TelegramAudio) -> Audio:
+    """A voice message's bytes through getFile and the file URL, within the limits: one
+    longer or larger than them (as Telegram states, or as it turns out) is not kept, and a
+    download that fails or takes longer than AUDIO_DOWNLOAD_SECONDS is given up."""
+    seconds = _seconds(media.duration)
+    mime = media.mime_type or ("audio/ogg" if isinstance(media, Voice) else "audio/mpeg")
+    if seconds > MAX_AUDIO_SECONDS:
+        return Audio(None, mime, seconds, problem="long")
+    if media.file_size is not None and media.file_size > MAX_AUDIO_BYTES:
+        return Audio(None, mime, seconds, problem="big")
+    try:
+        async with asyncio.timeout(AUDIO_DOWNLOAD_SECONDS):
+            file = await bot.get_file(media.file_id)
+            content = bytes(await file.download_as_bytearray())
+    except (TelegramError, TimeoutError) as error:
+        log.warning("a voice message could not be fetched: %s", type(error).__name__)
+        return Audio(None, mime, seconds, problem="failed")
+    if len(content) > MAX_AUDIO_BYTES:
+        return Audio(None, mime, seconds, problem="big")
+    return Audio(content, mime, seconds)
+
+
+def _seconds(duration: object) -> int:
+    """Telegram's duration in whole seconds, whichever type python-telegram-bot gives."""
+    total = getattr(duration, "total_seconds", None)
+    return int(total()) if callable(total) else int(duration or 0)  # type: ignore[call-overload]
 
 
 async def cb_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -57,7 +57,17 @@ class TelegramSender:
         if isinstance(self.bot, ExtBot) and priority:
             extra["rate_limit_args"] = {"priority": priority, "retries": 0, "paid": int(paid)}
         try:
-            if reply.document is not None:
+            if reply.audio is not None and reply.audio.content is not None:
+                voice = await self.bot.send_voice(
+                    chat_id,
+                    InputFile(reply.audio.content, filename=_voice_file(reply.audio.mime_type)),
+                    duration=reply.audio.seconds or None,
+                    caption=reply.text or None,
+                    reply_markup=markup,
+                    **extra,
+                )
+                message_id = voice.message_id
+            elif reply.document is not None:
                 document = await self.bot.send_document(
                     chat_id,
                     InputFile(reply.document.content, filename=reply.document.filename),
@@ -160,6 +170,12 @@ def keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows]
     )
+
+
+def _voice_file(mime_type: str) -> str:
+    """A file name whose ending tells Telegram the format (OGG/Opus, MP3 or M4A)."""
+    ending = {"audio/mpeg": "mp3", "audio/mp4": "m4a", "audio/x-m4a": "m4a"}.get(mime_type)
+    return f"voice.{ending or 'ogg'}"
 
 
 def _short(error: Exception) -> str:

@@ -6,6 +6,7 @@ admin web): everything personal goes, only anonymous counts stay (see storage.er
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +34,7 @@ from storage.models import (
     Invite,
     OutboxMessage,
     Participant,
+    VoiceMessage,
     WebChatEntry,
 )
 
@@ -104,12 +106,18 @@ def render_privacy(voice: Voice, participant: Participant, chats: int) -> Reply:
         "We also store your answers to appointments, the reasons you give when you cannot "
         "come, and your messages to your coach. We keep them until your data is deleted."
     )
+    # TRANSLATORS: in /privacy; the same sentences as the privacy notice's voice bullet.
+    spoken = voice._(
+        "We keep voice messages with your coach like your messages, until your data is "
+        "deleted. /delete deletes them too. Telegram may keep its own copy. We cannot delete "
+        "that copy."
+    )
     # TRANSLATORS: under the list of stored data in /privacy.
     who = voice._(
         "Who sees it: your coach and the programme team. Nobody else.\n"
         "To delete everything: /delete"
     )
-    return voice.reply(f"{text}\n{kept}\n\n{who}", menu.menu_button(voice))
+    return voice.reply(f"{text}\n{kept}\n{spoken}\n\n{who}", menu.menu_button(voice))
 
 
 async def export_participant(session: AsyncSession, *, participant_id: int) -> dict[str, Any]:
@@ -146,6 +154,12 @@ async def export_participant(session: AsyncSession, *, participant_id: int) -> d
         .where(CoachMessage.participant_id == participant_id)
         .order_by(CoachMessage.created_at)
     )
+    recordings = {
+        v.message_id: v
+        for v in await session.scalars(
+            select(VoiceMessage).where(VoiceMessage.participant_id == participant_id)
+        )
+    }
     web_chats = [
         c.external_id
         for c in await session.scalars(
@@ -221,6 +235,7 @@ async def export_participant(session: AsyncSession, *, participant_id: int) -> d
                 "from": "participant" if m.direction == "in" else "coach",
                 "at": stamp(m.created_at),
                 "text": m.body,
+                **_recording(recordings.get(m.id)),
             }
             for m in messages
         ],
@@ -228,6 +243,21 @@ async def export_participant(session: AsyncSession, *, participant_id: int) -> d
             {"from": e.sender, "at": stamp(e.created_at), "text": e.text} for e in transcript
         ],
         "history": [{"at": stamp(e.at), "who": e.actor, "action": e.action} for e in history],
+    }
+
+
+def _recording(voice: VoiceMessage | None) -> dict[str, Any]:
+    """A voice message's recording in the export: its kind, length and the bytes (base64);
+    None for a written message (every row has the same keys, for the page's table)."""
+    if voice is None:
+        return {"voice": None}
+    return {
+        "voice": {
+            "mime_type": voice.mime_type,
+            "seconds": voice.duration_seconds,
+            "bytes": voice.size_bytes,
+            "base64": base64.b64encode(voice.content).decode("ascii"),
+        }
     }
 
 

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# A voice message between a participant and their coach: at most 3 minutes, and 5 MB (a
+# Telegram voice message of 3 minutes is about 0.7 MB; an MP3 at 192 kbit/s about 4.3 MB).
+MAX_AUDIO_SECONDS = 180
+MAX_AUDIO_BYTES = 5 * 1024 * 1024
+
 
 def valid_text(value: str) -> str:
     """`value` with each lone surrogate replaced by U+FFFD (pairs are joined, as UTF-16)."""
@@ -12,6 +17,25 @@ def valid_text(value: str) -> str:
     except UnicodeEncodeError:
         return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return value
+
+
+@dataclass(frozen=True)
+class Audio:
+    """A voice message or audio file: its bytes, kind and length.
+
+    Coming in, `content` is None when it was not fetched: `problem` says why ("long",
+    "big": over the limits, so it was not downloaded or was dropped; "failed": the download
+    did not work). Going out, it is sent as a voice message with the reply's text as caption.
+    """
+
+    content: bytes | None
+    mime_type: str
+    seconds: int
+    problem: str | None = None
+
+    def __repr__(self) -> str:  # never the recording in a log line or a traceback
+        size = len(self.content) if self.content is not None else None
+        return f"Audio({self.mime_type}, {self.seconds}s, {size} bytes, {self.problem})"
 
 
 @dataclass(frozen=True)
@@ -24,6 +48,7 @@ class Incoming:
     callback: str | None = None  # button data; untrusted
     language_code: str | None = None  # the client's language, if it tells
     other: str | None = None  # e.g. "sticker", "photo" for non-text messages
+    audio: Audio | None = None  # a voice message or audio file (Telegram)
 
     def __post_init__(self) -> None:
         # Telegram's JSON may carry a lone surrogate ("\ud83d" without its pair): no
@@ -78,6 +103,7 @@ class Reply:
     buttons: list[list[Button]] = field(default_factory=list)
     edit: bool = False
     document: Document | None = None
+    audio: Audio | None = None  # sent as a voice message, `text` its caption
     toast: str | None = None
     lang: str = "en"
     rtl: bool = False

@@ -152,6 +152,8 @@ class Router:
             return await self._command(turn, name)
         if turn.audiences == {Audience.ANYONE}:
             return await self.welcome(turn)
+        if incoming.audio is not None and self.routes.audio is not None:
+            return await self.routes.audio(turn)
         if incoming.other is not None:
             return menu.not_text(turn)
         awaiting = turn.identity.awaiting if turn.identity else None

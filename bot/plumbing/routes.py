@@ -165,6 +165,8 @@ class Feature:
     menu: Sequence[MenuEntry] = ()
     templates: Mapping[str, Template] = field(default_factory=dict)
     jobs: Sequence[Job] = ()
+    # A voice message or audio file from a connected chat (one feature takes them).
+    audio: Handler | None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,10 @@ class Routes:
         self.buttons: dict[str, ButtonRoute] = {}
         self.answers: dict[str, AnswerRoute] = {}
         self.templates: dict[str, Template] = {}
+        audio = [feature.audio for feature in self.features if feature.audio is not None]
+        if len(audio) > 1:
+            raise ValueError("more than one feature takes voice messages")
+        self.audio: Handler | None = audio[0] if audio else None
         for feature in self.features:
             for command in feature.commands:
                 _add(self.commands, command.name, command, feature)

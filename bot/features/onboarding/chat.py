@@ -34,12 +34,16 @@ NOT_CONNECTED = N_(
 # TRANSLATORS: privacy notice; plain, short sentences for readers with little schooling.
 # Keep the bullet points. "/privacy" and "/delete" are commands and must stay as they are.
 # Nothing is deleted by itself: what is stored stays until the person or the staff delete it.
+# Voice messages: Telegram keeps its own copy of what went through it; we cannot erase that.
 PRIVACY_NOTICE = N_(
     "Before we start, please read this:\n"
     "• We store your first name, your language and this chat. "
     "We need this to send you your appointments.\n"
     "• We also store your answers to appointments, the reasons you give when you cannot "
     "come, and your messages to your coach. We keep them until your data is deleted.\n"
+    "• We keep voice messages with your coach like your messages, until your data is "
+    "deleted. /delete deletes them too. Telegram may keep its own copy. We cannot delete "
+    "that copy.\n"
     "• We do not store your residence status, your nationality or your birthday.\n"
     "• Chats here are not fully private. So we only write when and where, never why.\n"
     "• With /privacy you can see what we store. With /delete you can delete everything "

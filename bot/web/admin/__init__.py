@@ -25,6 +25,7 @@ from bot.web.admin import (
     participants,
     programme,
     staff,
+    voice,
 )
 from bot.web.admin.site import AdminSite
 
@@ -33,6 +34,7 @@ RESOURCES = (
     overview,
     account,
     inbox,
+    voice,
     participants,
     appointments,
     courses,

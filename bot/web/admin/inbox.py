@@ -16,6 +16,7 @@ from bot.web.admin.forms import AnswerForm, ReadForm, Submitted, empty
 from bot.web.admin.site import Ctx, Page, get, post
 from storage.models import Appointment, OutboxMessage
 from storage.overview import answers_to, inbox_rows, mark_read
+from storage.voice_messages import spoken_ids
 
 
 async def inbox(ctx: Ctx) -> Response:
@@ -31,6 +32,11 @@ async def inbox_page(
     answers = await answers_to(
         ctx.session,
         message_ids=[r.subject_id for r in rows if r.template == QUESTION and r.subject_id],
+    )
+    asked = [r.subject_id for r in rows if r.template == QUESTION and r.subject_id]
+    spoken = await spoken_ids(
+        ctx.session,
+        message_ids=asked + [a.id for found in answers.values() for a in found],
     )
     items = []
     for row in rows:
@@ -48,6 +54,8 @@ async def inbox_page(
                 "new": row.state == "inbox",
                 "message_id": message_id,
                 "form": form,
+                # A voice message: the page plays it (the recording is served on its own).
+                "spoken": message_id in spoken,
                 # An answered message shows its answer instead of the form.
                 "answers": answers.get(message_id, []) if message_id else [],
                 "appointment": await _answered(ctx, row) if text else None,
@@ -60,6 +68,7 @@ async def inbox_page(
         items=items,
         newest=newest,
         answering=answering[1] if answering else None,
+        spoken=spoken,
     )
 
 
