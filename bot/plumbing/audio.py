@@ -159,4 +159,3 @@ async def to_voice(
             A_("The file may be at most {megabytes} MB."), megabytes=max_bytes // 1_000_000
         )
     return Recording(converted, result.seconds or 0.0, converted=True)
-

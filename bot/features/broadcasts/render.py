@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.broadcasts.actions import TEMPLATES
-from bot.i18n import BY_CODE, FALLBACK_CHAIN, N_
+from bot.i18n import BY_CODE, FALLBACK_CHAIN, N_, translator
 from bot.plumbing.formatting import long_date, moment
 from bot.plumbing.messages import Button, Reply
 from bot.plumbing.routes import Skip
@@ -32,6 +32,12 @@ TEMPLATE_LABELS = {
     "bring_documents": N_("Bring your documents"),
     "office_closed": N_("Office closed on a day"),
 }
+
+
+def template_text(name: str, code: str) -> str:
+    """A ready message in one language as written, placeholders and all: what a recording
+    of it speaks (it changes when its translation does)."""
+    return translator(code).gettext(TEMPLATES[name][0])
 
 
 def render_content(voice: Voice, broadcast: Broadcast) -> str:

@@ -64,6 +64,11 @@ def shown(entries: dict[tuple[str, str], ContentEntry], key: str, code: str) -> 
     return Shown(source.title, source.body, fallback=True) if source else None
 
 
+def spoken_text(entry: ContentEntry) -> str:
+    """What a recording of a language version speaks: its title and its text."""
+    return f"{entry.title}\n{entry.body}"
+
+
 # ---------------------------------------------------------------- actions (admin web)
 
 
