@@ -13,7 +13,7 @@ Inspection: ``fake.calls`` (list of :class:`Call`), ``fake.sent(chat_id)`` / ``f
 ``fake.wait_for(predicate)``, ``fake.wait_for_calls(method, count)``. Faults: ``fail_next``,
 ``delay_next``, ``block``/``unblock``, ``rate_limits`` (on by default: at most 30 in any
 sliding second overall — ``overall="bucket"`` for a token bucket instead — and 1/s per chat
-with a burst of 3, for sendMessage/sendDocument/editMessage*; rejections counted in
+with a burst of 3, for sendMessage/sendDocument/sendVoice/editMessage*; rejections counted in
 ``rejected_429``). Extra methods can be added with ``register_method``.
 
 Simplifications (documented deviations from Telegram):
@@ -28,7 +28,8 @@ Simplifications (documented deviations from Telegram):
 * A delayed request (``delay_next``) is still executed after its delay even if the client gave up,
   as can happen with the real API.
 * Stored message dicts contain extra keys that Telegram does not send: ``raw_text``,
-  ``parse_mode``, ``edits``, ``deleted``, ``document_content``. They are stripped in responses.
+  ``parse_mode``, ``edits``, ``deleted``, ``document_content``, ``voice_content``. They are
+  stripped in responses.
 
 PTB 22 note: constructing ``telegram.error.RetryAfter`` emits a PTBDeprecationWarning unless the
 environment variable ``PTB_TIMEDELTA=true`` is set, so 429 answers turn into warnings-as-errors
@@ -74,9 +75,13 @@ BOOL_FIELDS = frozenset(
     "disable_web_page_preview allow_sending_without_reply "
     "disable_content_type_detection allow_paid_broadcast".split()
 )
-RATE_LIMITED = frozenset("sendMessage sendDocument editMessageText editMessageReplyMarkup".split())
+RATE_LIMITED = frozenset(
+    "sendMessage sendDocument sendVoice editMessageText editMessageReplyMarkup".split()
+)
 BLOCKABLE = RATE_LIMITED | {"sendChatAction"}
-INTERNAL_KEYS = frozenset("raw_text parse_mode edits deleted document_content event".split())
+INTERNAL_KEYS = frozenset(
+    "raw_text parse_mode edits deleted document_content voice_content event".split()
+)
 DEFAULT_ERRORS = {
     400: "Bad Request: chat not found",
     401: "Unauthorized",
@@ -662,6 +667,7 @@ class FakeTelegram:
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "answerCallbackQuery": self._answer_callback_query,
             "sendDocument": self._send_document,
+            "sendVoice": self._send_voice,
             "getFile": self._get_file,
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
@@ -1089,6 +1095,39 @@ class FakeTelegram:
             content.update(caption=caption, raw_text=p["caption"], parse_mode=p.get("parse_mode"))
         return public(self._store(chat_id, p, **content))
 
+    def _send_voice(self, p: dict[str, Any]) -> dict[str, Any]:
+        """sendVoice: an OGG/Opus upload (or a known file_id) as a voice message."""
+        chat_id = self._chat_id(p)
+        voice = p.get("voice")
+        if isinstance(voice, UploadedFile):
+            if not voice.content:
+                raise bad_request("file must be non-empty")
+            file_id = f"AwACAgIAAxkBAAI{next(self._ids):06d}"
+            self.files[file_id] = voice
+        elif isinstance(voice, str) and voice in self.files:
+            file_id = voice
+        elif voice in (None, ""):
+            raise bad_request("there is no voice in the request")
+        else:
+            raise bad_request("wrong file identifier/HTTP URL specified")
+        upload = self.files[file_id]
+        content: dict[str, Any] = {
+            "voice": {
+                "file_id": file_id,
+                "file_unique_id": f"AgAD{file_id[-6:]}",
+                "duration": int(p.get("duration") or 0),
+                "mime_type": "audio/ogg",
+                "file_size": len(upload.content),
+            },
+            "voice_content": upload.content,
+        }
+        if p.get("caption"):
+            caption = _render(p["caption"], p.get("parse_mode"))
+            if len(caption) > 1024:
+                raise bad_request("message caption is too long")
+            content.update(caption=caption, raw_text=p["caption"], parse_mode=p.get("parse_mode"))
+        return public(self._store(chat_id, p, **content))
+
     def _editable(self, p: dict[str, Any]) -> dict[str, Any]:
         if p.get("inline_message_id"):
             raise bad_request("MESSAGE_ID_INVALID")
@@ -1336,7 +1375,7 @@ class FakeTelegram:
 
 
 def _short(params: dict[str, Any], limit: int = 160) -> str:
-    text = repr({k: v for k, v in params.items() if k != "document"})
+    text = repr({k: v for k, v in params.items() if k not in ("document", "voice")})
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 # Methods that post a message into a chat; Telegram's flood limits count these.
 PACED = frozenset(
-    "sendMessage sendDocument sendPhoto editMessageText editMessageReplyMarkup "
+    "sendMessage sendDocument sendPhoto sendVoice editMessageText editMessageReplyMarkup "
     "editMessageCaption copyMessage forwardMessage".split()
 )
 REPLY_RETRIES = 3

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import A_
+from bot.i18n import A_, N_
 from bot.plumbing.audio import Recording as Checked
 from bot.plumbing.errors import UserError
 from storage import audit
@@ -22,6 +22,11 @@ from storage.models import Recording, StaffUser
 from storage.recordings import recording
 
 SUBJECTS = ("content", "template")
+
+# TRANSLATORS: a button under a text or a group message: hear it read aloud (a recording).
+LISTEN = N_("🔊 Listen")
+# TRANSLATORS: after pressing 🔊, when the recording was deleted or the text changed since.
+RECORDING_GONE = N_("This recording is no longer available. Please read the text.")
 
 
 def text_version(text: str) -> str:
