@@ -9,6 +9,8 @@ logs a file's content.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import re
 import tempfile
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from bot.i18n import A_
 MAX_BYTES = 10_000_000  # an upload larger than this is refused unread
 MAX_SECONDS = 300  # five minutes: longer than anyone listens to on a phone
 TIMEOUT = 60.0  # seconds for one ffmpeg run; a stuck one is killed
+NICENESS = 10  # ffmpeg runs below the bot's priority
 
 _DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 _AUDIO = re.compile(r"Stream #\d+:\d+.*?: Audio: (\w+)")
@@ -53,7 +56,7 @@ class Recording:
 
 
 def ffmpeg_exe() -> str:
-    """The packaged ffmpeg binary."""
+    """The packaged ffmpeg binary (found once, then remembered by imageio-ffmpeg)."""
     import imageio_ffmpeg  # imported here: it looks for its binary when first asked
 
     return str(imageio_ffmpeg.get_ffmpeg_exe())
@@ -61,8 +64,10 @@ def ffmpeg_exe() -> str:
 
 async def run_ffmpeg(*args: str, limit: float = TIMEOUT) -> tuple[int, str]:
     """Run ffmpeg as a child process; its exit code and its messages (stderr)."""
+    # The first call looks for the binary and runs it once: in a thread, like every wait.
+    exe = await asyncio.to_thread(ffmpeg_exe)
     proc = await asyncio.create_subprocess_exec(
-        ffmpeg_exe(),
+        exe,
         "-hide_banner",
         "-nostdin",
         *args,
@@ -70,6 +75,9 @@ async def run_ffmpeg(*args: str, limit: float = TIMEOUT) -> tuple[int, str]:
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
+    with contextlib.suppress(OSError):
+        # Lower priority: on a busy machine the bot's replies come before the conversion.
+        os.setpriority(os.PRIO_PROCESS, proc.pid, NICENESS)
     try:
         _, err = await asyncio.wait_for(proc.communicate(), limit)
     except TimeoutError:
