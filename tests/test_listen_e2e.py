@@ -6,6 +6,9 @@ gets a clear answer and nothing else."""
 
 from __future__ import annotations
 
+import re
+
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -15,10 +18,22 @@ from bot.features.next_steps import save_text, seed_demo_content, spoken_text
 from bot.outbox.dispatcher import Dispatcher
 from bot.plumbing.audio import to_voice
 from bot.plumbing.recordings import LISTEN, RECORDING_GONE, save_recording
+from bot.web.app import create_app
 from storage.models import ContentEntry, ContentNode, StaffUser
 from storage.types import utcnow
 from tests.audio_files import opus, sine
 from tests.helpers import data_of, labels, tr
+from tests.test_webchat import ChatClient
+
+
+@pytest.fixture
+async def web(settings, sessions, router):
+    """A browser's HTTP client on the web chat (as in tests/test_webchat.py)."""
+    transport = httpx.ASGITransport(app=create_app(settings, sessions, router))
+    async with ChatClient(
+        transport=transport, base_url="http://testserver", follow_redirects=True
+    ) as client:
+        yield client
 
 
 @pytest.fixture
@@ -157,3 +172,29 @@ async def test_a_group_message_from_a_template_offers_its_recording(
     gone, *_ = await stranger.press_and_wait(f"bc:l:{draft.id}", force=True)
     assert gone["text"] == tr("ti", RECORDING_GONE)
     assert _voices(telegram.fake, 9813) == []
+
+
+async def test_in_the_web_chat_the_recording_plays_in_the_page(
+    web, sessions, admin, make_participant, make_invite
+):
+    """The web chat has no voice messages: the recording comes with a player."""
+    async with sessions.begin() as session:
+        await seed_demo_content(session)
+        kim = await session.scalar(select(ContentNode).where(ContentNode.key == "kim"))
+        ukrainian = await session.scalar(
+            select(ContentEntry).where(ContentEntry.key == "kim", ContentEntry.locale == "uk")
+        )
+        text = spoken_text(ukrainian)
+    recorded = await _record(
+        sessions, admin, subject="content", key="kim", code="uk", text=text, data=opus(1.0)
+    )
+    olena = await make_participant(accepted=True, locale="uk")
+    invite = await make_invite(olena)
+    await web.post("/chat", data={"start": invite.token})
+    page = await web.post("/chat", data={"cb": f"ns:{kim.id}"})
+    assert f"nl:{kim.id}" in page.text  # the 🔊 button
+    page = await web.post("/chat", data={"cb": f"nl:{kim.id}"})
+    players = re.findall(r'<audio controls preload="none" src="(/chat/file/\d+)"', page.text)
+    assert len(players) == 1
+    played = await web.get(players[0])
+    assert played.content == recorded
