@@ -47,7 +47,7 @@ class Probe:
 
 
 @dataclass(frozen=True)
-class Recording:
+class CheckedAudio:
     """A checked recording in OGG/Opus."""
 
     data: bytes
@@ -127,7 +127,7 @@ async def to_voice(
     max_seconds: int = MAX_SECONDS,
     max_bytes: int = MAX_BYTES,
     limit: float = TIMEOUT,
-) -> Recording:
+) -> CheckedAudio:
     """Check an upload and give it as OGG/Opus; AudioRefused for a file that is empty, too
     large, too long or no audio at all."""
     if not data:
@@ -145,7 +145,7 @@ async def to_voice(
         if found.seconds is not None and found.seconds > max_seconds + 0.5:
             raise _too_long(max_seconds)
         if found.container == "ogg" and found.codec == "opus" and found.seconds is not None:
-            return Recording(data, found.seconds, converted=False)
+            return CheckedAudio(data, found.seconds, converted=False)
         code, _ = await run_ffmpeg(
             "-i", str(source),
             "-map", "0:a:0", "-vn", "-sn", "-dn",
@@ -166,4 +166,4 @@ async def to_voice(
         raise AudioRefused(
             A_("The file may be at most {megabytes} MB."), megabytes=max_bytes // 1_000_000
         )
-    return Recording(converted, result.seconds or 0.0, converted=True)
+    return CheckedAudio(converted, result.seconds or 0.0, converted=True)

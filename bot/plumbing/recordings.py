@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import A_, N_
-from bot.plumbing.audio import Recording as Checked
+from bot.plumbing.audio import CheckedAudio
 from bot.plumbing.errors import UserError
 from storage import audit
 from storage.models import Recording, StaffUser
@@ -50,7 +50,7 @@ async def save_recording(
     subject: str,
     key: str,
     code: str,
-    audio: Checked,
+    audio: CheckedAudio,
     text: str,
     now: datetime,
 ) -> Recording:

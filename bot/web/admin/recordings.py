@@ -9,7 +9,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
 from bot.i18n import A_
-from bot.plumbing.audio import MAX_BYTES, AudioRefused, Recording, to_voice
+from bot.plumbing.audio import MAX_BYTES, AudioRefused, CheckedAudio, to_voice
 from bot.plumbing.recordings import delete_recording, recording_status, save_recording
 from bot.web.admin.forms import RecordingForm, Submitted
 from bot.web.admin.site import Ctx, NotFound
@@ -19,7 +19,7 @@ from storage.recordings import recording
 NO_TEXT = A_("Write the text in this language first, then record it.")
 
 
-async def checked_upload(form: FormData) -> Recording | AudioRefused:
+async def checked_upload(form: FormData) -> CheckedAudio | AudioRefused:
     """The posted file as OGG/Opus, or why it was refused (ffmpeg off the event loop)."""
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
