@@ -25,7 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
 
 from storage.states import (
     AppointmentResponse,
@@ -493,6 +493,33 @@ class ContentEntry(Base):
     parent_key: Mapped[str | None] = mapped_column(String(100))
     position: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Recording(Base):
+    """A spoken version (OGG/Opus) of a text in one language: a "what comes next" entry
+    (subject "content", key = the node's key) or a ready broadcast template (subject
+    "template", key = the template's name). `text_version` fingerprints the text it was
+    recorded for: when the text changes, the recording is outdated."""
+
+    __tablename__ = "recordings"
+    __table_args__ = (
+        UniqueConstraint("subject", "key", "locale"),
+        CheckConstraint("subject IN ('content', 'template')", name="subject"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(10))
+    key: Mapped[str] = mapped_column(String(100))
+    locale: Mapped[str] = mapped_column(String(10))
+    # Loaded only when it is sent or played, never with a list.
+    audio: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
+    seconds: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    text_version: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class HandoverRequest(Base):

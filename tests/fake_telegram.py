@@ -34,7 +34,8 @@ Simplifications (documented deviations from Telegram):
 * A delayed request (``delay_next``) is still executed after its delay even if the client gave up,
   as can happen with the real API.
 * Stored message dicts contain extra keys that Telegram does not send: ``raw_text``,
-  ``parse_mode``, ``edits``, ``deleted``, ``document_content``. They are stripped in responses.
+  ``parse_mode``, ``edits``, ``deleted``, ``document_content``, ``voice_content``. They are
+  stripped in responses.
 
 PTB 22 note: constructing ``telegram.error.RetryAfter`` emits a PTBDeprecationWarning unless the
 environment variable ``PTB_TIMEDELTA=true`` is set, so 429 answers turn into warnings-as-errors

@@ -48,6 +48,8 @@ EXPECTED = {
     "/admin/report",
     "/admin/content",
     "/admin/content/{id}",
+    "/admin/templates",
+    "/admin/templates/room_changed",
     "/admin/inbox",
     "/admin/audit",
     "/admin/password",

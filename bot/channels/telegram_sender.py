@@ -67,6 +67,15 @@ class TelegramSender:
                     **extra,
                 )
                 message_id = voice.message_id
+            elif reply.document is not None and reply.document.spoken:
+                voice = await self.bot.send_voice(
+                    chat_id,
+                    InputFile(reply.document.content, filename=reply.document.filename),
+                    caption=reply.text or None,
+                    reply_markup=markup,
+                    **extra,
+                )
+                message_id = voice.message_id
             elif reply.document is not None:
                 document = await self.bot.send_document(
                     chat_id,

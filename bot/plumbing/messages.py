@@ -89,6 +89,8 @@ class Document:
     filename: str
     content: bytes
     mime_type: str
+    # A recording (OGG/Opus) to play in the chat: Telegram sends it as a voice message.
+    spoken: bool = False
 
 
 @dataclass

@@ -42,6 +42,7 @@ FEATURE = Feature(
         ButtonRoute("bc:tm", chat.cb_tomorrow, (ident,), STAFF),
         ButtonRoute("bc:x", chat.cb_discard, (ident,), STAFF),
         ButtonRoute("bc:stop", chat.cb_stop_rest, (ident,), STAFF),
+        ButtonRoute("bc:l", chat.cb_listen, (ident,)),
     ),
     answers=(
         AnswerRoute("bc:text", chat.answer_text, STAFF),

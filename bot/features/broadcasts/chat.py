@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from babel.dates import format_skeleton
+from sqlalchemy import select
 
 from bot.features.broadcasts import actions, render
 from bot.plumbing import menu
 from bot.plumbing.errors import STALE_BUTTON, UserError
 from bot.plumbing.formatting import moment
-from bot.plumbing.messages import Button, Reply
+from bot.plumbing.messages import Button, Document, Reply
+from bot.plumbing.recordings import RECORDING_GONE
 from bot.plumbing.turn import Turn
-from storage.models import Broadcast, StaffUser
+from storage.models import Broadcast, OutboxMessage, StaffUser
 
 DATE_CHOICES = 14  # days offered for a template's date
 COURSE_BUTTONS = 8  # courses offered as buttons; the staff web lists them all
@@ -251,3 +253,23 @@ async def cmd_stop(turn: Turn) -> list[Reply]:
             "appointments still come. Send /start to get general messages again."
         )
     return [turn.reply(text, menu.menu_button(turn.voice))]
+
+
+async def cb_listen(turn: Turn, broadcast_id: int) -> list[Reply]:
+    """🔊 under a group message from a ready template: its recording in the reader's
+    language, as a voice message (only for someone the message was sent to)."""
+    participant = turn.participant
+    broadcast = await turn.session.get(Broadcast, broadcast_id)
+    received = participant is not None and await turn.session.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.broadcast_id == broadcast_id,
+            OutboxMessage.participant_id == participant.id,
+        )
+    )
+    audio = None
+    if broadcast is not None and broadcast.template and received:
+        audio = await render.spoken_template(turn.session, broadcast.template, turn.voice.code)
+    if broadcast is None or audio is None:
+        raise UserError(RECORDING_GONE)
+    spoken = Document(f"{broadcast.template}.ogg", audio, "audio/ogg", spoken=True)
+    return [turn.reply("", document=spoken)]

@@ -8,12 +8,14 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.broadcasts.actions import TEMPLATES
-from bot.i18n import BY_CODE, FALLBACK_CHAIN, N_
+from bot.i18n import BY_CODE, FALLBACK_CHAIN, N_, translator
 from bot.plumbing.formatting import long_date, moment
 from bot.plumbing.messages import Button, Reply
+from bot.plumbing.recordings import LISTEN, recording_status
 from bot.plumbing.routes import Skip
 from bot.plumbing.voice import Voice
 from storage.models import Broadcast, Course, Module, OutboxMessage, Participant, StaffUser
+from storage.recordings import recording
 
 STATES = (
     # TRANSLATORS: to staff, in a delivery report: how many copies are in each state.
@@ -32,6 +34,21 @@ TEMPLATE_LABELS = {
     "bring_documents": N_("Bring your documents"),
     "office_closed": N_("Office closed on a day"),
 }
+
+
+def template_text(name: str, code: str) -> str:
+    """A ready message in one language as written, placeholders and all: what a recording
+    of it speaks (it changes when its translation does)."""
+    return translator(code).gettext(TEMPLATES[name][0])
+
+
+async def spoken_template(session: AsyncSession, name: str, code: str) -> bytes | None:
+    """The recording of a ready message in a language if it speaks its text as it is now
+    (an outdated one is not offered: the reader would hear something else)."""
+    found = await recording(session, subject="template", key=name, locale=code, with_audio=True)
+    if recording_status(found, template_text(name, code)) != "current":
+        return None
+    return found.audio if found else None
 
 
 def render_content(voice: Voice, broadcast: Broadcast) -> str:
@@ -69,7 +86,10 @@ async def broadcast_message(
         raise Skip("participant not active")
     if participant.broadcasts_stopped_at is not None:
         raise Skip("participant sent /stop")
-    return voice.reply("📢 " + render_content(voice, broadcast))
+    buttons = []
+    if broadcast.template and await spoken_template(session, broadcast.template, voice.code):
+        buttons = [[Button(voice.label(LISTEN), f"bc:l:{broadcast.id}")]]
+    return voice.reply("📢 " + render_content(voice, broadcast), buttons)
 
 
 async def segment_label(

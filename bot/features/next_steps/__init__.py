@@ -22,13 +22,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import A_, BY_CODE, N_
 from bot.plumbing import menu
 from bot.plumbing.errors import UserError
-from bot.plumbing.messages import Button, Reply
+from bot.plumbing.messages import Button, Document, Reply
+from bot.plumbing.recordings import LISTEN, RECORDING_GONE, recording_status
 from bot.plumbing.routes import ButtonRoute, Command, Feature, MenuEntry, ident
 from bot.plumbing.turn import Turn
 from bot.plumbing.voice import Voice
 from storage import audit
 from storage.content import child_nodes, texts_of
 from storage.models import ContentEntry, ContentNode, StaffUser
+from storage.recordings import recording
 from storage.types import utcnow
 
 SOURCE = "de"
@@ -62,6 +64,11 @@ def shown(entries: dict[tuple[str, str], ContentEntry], key: str, code: str) -> 
         return Shown(entry.title, entry.body, fallback=False)
     source = entries.get((key, SOURCE))
     return Shown(source.title, source.body, fallback=True) if source else None
+
+
+def spoken_text(entry: ContentEntry) -> str:
+    """What a recording of a language version speaks: its title and its text."""
+    return f"{entry.title}\n{entry.body}"
 
 
 # ---------------------------------------------------------------- actions (admin web)
@@ -226,9 +233,15 @@ async def seed_demo_content(session: AsyncSession, *, path: Path = DEMO) -> int:
 
 
 def render_node(
-    voice: Voice, node: ContentNode, text: Shown, children: list[tuple[ContentNode, Shown]]
+    voice: Voice,
+    node: ContentNode,
+    text: Shown,
+    children: list[tuple[ContentNode, Shown]],
+    *,
+    listen: bool = False,
 ) -> Reply:
-    """One entry: its text, its contact, its sub-entries, "ask a person", back."""
+    """One entry: its text, its contact, 🔊 (where a current recording in the reader's
+    language exists), its sub-entries, "ask a person", back."""
     lines = [f"🧭 {text.title}", "", text.body]
     if text.fallback:
         # TRANSLATORS: when an entry is not (yet) translated and shown in German.
@@ -242,7 +255,10 @@ def render_node(
     if any(value for _icon, value in contact):
         lines.append("")
         lines.extend(f"{icon} {voice.isolate(value)}" for icon, value in contact if value)
-    buttons = [[Button(child_text.title[:60], f"ns:{child.id}")] for child, child_text in children]
+    buttons = [[Button(voice.label(LISTEN), f"nl:{node.id}")]] if listen else []
+    buttons += [
+        [Button(child_text.title[:60], f"ns:{child.id}")] for child, child_text in children
+    ]
     if node.ask_person:
         buttons.append([Button(voice.label("🙋 Ask a person"), "mn:msg")])
     back = f"ns:{node.parent_id}" if node.parent_id else "mn:ns"
@@ -285,12 +301,46 @@ async def cb_node(turn: Turn, node_id: int) -> list[Reply]:
     text = shown(entries, node.key, turn.voice.code) if node else None
     if node is None or text is None:
         raise UserError(N_("This topic no longer exists. Here are the topics now: /next"))
-    return [render_node(turn.voice, node, text, await _children(turn, node.id))]
+    listen = not text.fallback and await _spoken(turn, node, entries) is not None
+    children = await _children(turn, node.id)
+    return [render_node(turn.voice, node, text, children, listen=listen)]
+
+
+async def _spoken(
+    turn: Turn, node: ContentNode, entries: dict[tuple[str, str], ContentEntry]
+) -> bytes | None:
+    """The recording of the entry in the reader's language if it speaks the text as it is
+    now (an outdated one is not offered: they would hear something else than they read)."""
+    code = turn.voice.code
+    if status(entries, node.key, code) != "current":
+        return None
+    found = await recording(
+        turn.session, subject="content", key=node.key, locale=code, with_audio=True
+    )
+    if recording_status(found, spoken_text(entries[(node.key, code)])) != "current":
+        return None
+    return found.audio if found else None
+
+
+async def cb_listen(turn: Turn, node_id: int) -> list[Reply]:
+    """🔊 on an entry: its recording as a voice message."""
+    node = await turn.session.get(ContentNode, node_id)
+    entries = await texts_of(turn.session, keys=[node.key]) if node else {}
+    audio = await _spoken(turn, node, entries) if node else None
+    if node is None or audio is None:
+        raise UserError(RECORDING_GONE)
+    title = entries[(node.key, turn.voice.code)].title
+    spoken = Document(f"{node.key}.ogg", audio, "audio/ogg", spoken=True)
+    return [turn.reply(f"🔊 {title}", document=spoken)]
 
 
 FEATURE = Feature(
     name="next_steps",
     commands=(Command("next", N_("What comes after the programme"), cmd_next, rank=70),),
-    buttons=(ButtonRoute("mn:ns", cmd_next), ButtonRoute("ns", cb_node, (ident,))),
+    buttons=(
+        ButtonRoute("mn:ns", cmd_next),
+        ButtonRoute("ns", cb_node, (ident,)),
+        ButtonRoute("nl", cb_listen, (ident,)),
+    ),
     menu=(MenuEntry(N_("🧭 What comes next"), "mn:ns", row=3),),
 )

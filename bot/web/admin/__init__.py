@@ -16,6 +16,7 @@ from bot.settings import Settings
 from bot.web.admin import (
     account,
     appointments,
+    broadcast_templates,
     broadcasts,
     content,
     courses,
@@ -41,6 +42,7 @@ RESOURCES = (
     content,
     programme,
     broadcasts,
+    broadcast_templates,
     modules,
     staff,
 )

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from bot.i18n import A_
+from bot.i18n import A_, LANGUAGES
 from bot.plumbing.labels import KIND_LABELS
 
 FORM = ""  # the key of an error about the whole form, not one field
@@ -293,3 +293,20 @@ def _says(model: type[Form], name: str) -> str:
         if isinstance(item, Says):
             return item.message
     return CHECK_FIELD
+
+
+def _language(value: str) -> str:
+    if value not in LANGUAGE_CODES:
+        raise ValueError(value)
+    return value
+
+
+LANGUAGE_CODES = frozenset(language.code for language in LANGUAGES)
+
+
+class RecordingForm(Form):
+    """Upload (or replace) a recording of a text in one language; the file itself is
+    checked and converted before the page's transaction (bot/web/admin/recordings.py)."""
+
+    lang: Annotated[str, AfterValidator(_language), Says(A_("Unknown language."))]
+    file: str = ""  # the upload; its errors are shown beside the file input

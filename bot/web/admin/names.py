@@ -78,6 +78,8 @@ EVENT_NAMES = {
     "participant.bilingual": A_("German below each message switched"),
     "participants.imported": A_("Participants imported (CSV)"),
     "participants.exported": A_("Participant list exported (CSV)"),
+    "recording.saved": A_("Recording uploaded"),
+    "recording.deleted": A_("Recording deleted"),
     "privacy.accepted": A_("Privacy notice accepted"),
     "privacy.declined": A_("Privacy notice declined"),
     "programme.end_planned": A_("Last day planned"),

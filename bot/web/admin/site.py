@@ -75,6 +75,8 @@ DONE = {
     "password_set": A_("Password set. Welcome to Wegweiser."),
     "module_retired": A_("Module retired. It is no longer offered; its history stays."),
     "module_reinstated": A_("Module offered again."),
+    "recorded": A_("Recording saved. Participants with this language can listen to it."),
+    "recording_deleted": A_("Recording deleted."),
 }
 
 
@@ -93,6 +95,7 @@ class Ctx:
     now: datetime
     form: FormData | None = None
     unread: int = 0  # notices waiting in the staff member's inbox (the navigation shows it)
+    prepared: Any = None  # what the page's `prepare` made of the posted form
 
     @property
     def t(self) -> Translator:
@@ -194,6 +197,8 @@ class Ctx:
 
 
 Handler = Callable[[Ctx], Awaitable[Response]]
+# Slow work on a posted form (converting an upload) done before the page's transaction.
+Prepare = Callable[[FormData], Awaitable[Any]]
 
 
 class _Refused(Exception):
@@ -212,6 +217,7 @@ class Page:
     handler: Handler
     methods: tuple[str, ...]
     admin_only: bool = False
+    prepare: Prepare | None = None
 
 
 def get(path: str, handler: Handler, *, admin_only: bool = False) -> Page:
@@ -219,9 +225,12 @@ def get(path: str, handler: Handler, *, admin_only: bool = False) -> Page:
     return Page(path, handler, ("GET",), admin_only)
 
 
-def post(path: str, handler: Handler, *, admin_only: bool = False) -> Page:
-    """An action (a form's target)."""
-    return Page(path, handler, ("POST",), admin_only)
+def post(
+    path: str, handler: Handler, *, admin_only: bool = False, prepare: Prepare | None = None
+) -> Page:
+    """An action (a form's target); `prepare` runs on the posted form outside the
+    transaction, after the login and CSRF checks (e.g. converting an upload)."""
+    return Page(path, handler, ("POST",), admin_only, prepare)
 
 
 def form(path: str, handler: Handler, *, admin_only: bool = False) -> Page:
@@ -301,7 +310,9 @@ class AdminSite:
             text = translator(t.code).gettext(message)
         return text.format(**params) if params else text
 
-    def page(self, handler: Handler, *, admin_only: bool = False) -> Callable[[Request], Any]:
+    def page(
+        self, handler: Handler, *, admin_only: bool = False, prepare: Prepare | None = None
+    ) -> Callable[[Request], Any]:
         """Wrap a handler: transaction, login, CSRF on POST, role check."""
 
         async def endpoint(request: Request) -> Response:
@@ -313,6 +324,16 @@ class AdminSite:
                 self.auth.session_token(request)
                 form = await request.form(max_fields=200)
             try:
+                prepared = None
+                if form is not None and prepare is not None:
+                    # Slow work outside the transaction (no write lock held meanwhile), but
+                    # only for a logged-in staff member's genuine form.
+                    async with self.sessions() as session:
+                        login = await self.auth.login(request, session, now=now)
+                        if admin_only and not login.is_admin:
+                            raise Forbidden
+                        self.auth.check_csrf(form, login)
+                    prepared = await prepare(form)
                 async with self.sessions.begin() as session:
                     if form is not None:
                         # A POST writes: it takes SQLite's write lock now, so no other
@@ -325,7 +346,9 @@ class AdminSite:
                     if form is not None:
                         self.auth.check_csrf(form, login)
                     unread = await unread_count(session, staff_id=login.staff.id)
-                    ctx = Ctx(request, session, login, self, now, form, unread=unread)
+                    ctx = Ctx(
+                        request, session, login, self, now, form, unread=unread, prepared=prepared
+                    )
                     try:
                         response = await handler(ctx)
                     except NotFound:
@@ -346,7 +369,11 @@ class AdminSite:
     def mount(self, pages: list[Page]) -> list[Route]:
         """Starlette routes for a resource module's pages."""
         return [
-            Route(p.path, self.page(p.handler, admin_only=p.admin_only), methods=list(p.methods))
+            Route(
+                p.path,
+                self.page(p.handler, admin_only=p.admin_only, prepare=p.prepare),
+                methods=list(p.methods),
+            )
             for p in pages
         ]
 

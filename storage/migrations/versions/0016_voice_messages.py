@@ -1,6 +1,6 @@
 """voice messages between a participant and their coach: the recording of a coach message
 
-Revision ID: 0016_v1
+Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-08 01:40:00
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import storage.types
 
-revision = "0016_v1"
+revision = "0016"
 down_revision = "0015"
 branch_labels = None
 depends_on = None
