@@ -1111,20 +1111,27 @@ class FakeTelegram:
             self._store(chat_id, p, text=text, raw_text=raw, parse_mode=p.get("parse_mode"))
         )
 
+    def _sent_file(self, p: dict[str, Any], field: str, id_prefix: str) -> str:
+        """The file a send* method names: a multipart upload (kept under a new file_id, at
+        most UPLOAD_LIMIT) or a file_id Telegram holds already."""
+        sent = p.get(field)
+        if isinstance(sent, UploadedFile):
+            if not sent.content:
+                raise bad_request("file must be non-empty")
+            if len(sent.content) > UPLOAD_LIMIT:
+                raise ApiError(413, "Request Entity Too Large")
+            file_id = f"{id_prefix}{next(self._ids):06d}"
+            self.files[file_id] = sent
+            return file_id
+        if isinstance(sent, str) and sent in self.files:
+            return sent
+        if sent in (None, ""):
+            raise bad_request(f"there is no {field} in the request")
+        raise bad_request("wrong file identifier/HTTP URL specified")
+
     def _send_document(self, p: dict[str, Any]) -> dict[str, Any]:
         chat_id = self._chat_id(p)
-        doc = p.get("document")
-        if isinstance(doc, UploadedFile):
-            if not doc.content:
-                raise bad_request("file must be non-empty")
-            file_id = f"BQACAgIAAxkBAAI{next(self._ids):06d}"
-            self.files[file_id] = doc
-        elif isinstance(doc, str) and doc in self.files:
-            file_id = doc
-        elif doc in (None, ""):
-            raise bad_request("there is no document in the request")
-        else:
-            raise bad_request("wrong file identifier/HTTP URL specified")
+        file_id = self._sent_file(p, "document", "BQACAgIAAxkBAAI")
         upload = self.files[file_id]
         content: dict[str, Any] = {
             "document": {
@@ -1136,12 +1143,7 @@ class FakeTelegram:
             },
             "document_content": upload.content,
         }
-        if p.get("caption"):
-            caption = _render(p["caption"], p.get("parse_mode"))
-            if len(caption) > 1024:
-                raise bad_request("message caption is too long")
-            content.update(caption=caption, raw_text=p["caption"], parse_mode=p.get("parse_mode"))
-        return public(self._store(chat_id, p, **content))
+        return public(self._store(chat_id, p, **content, **_caption(p)))
 
     def _editable(self, p: dict[str, Any]) -> dict[str, Any]:
         if p.get("inline_message_id"):
@@ -1273,20 +1275,7 @@ class FakeTelegram:
     def _send_voice(self, p: dict[str, Any]) -> dict[str, Any]:
         """sendVoice: an upload (multipart) or a file_id Telegram holds already."""
         chat_id = self._chat_id(p)
-        voice = p.get("voice")
-        if isinstance(voice, UploadedFile):
-            if not voice.content:
-                raise bad_request("file must be non-empty")
-            if len(voice.content) > UPLOAD_LIMIT:
-                raise ApiError(413, "Request Entity Too Large")
-            file_id = f"AwACAgIAAxkBAAI{next(self._ids):06d}"
-            self.files[file_id] = voice
-        elif isinstance(voice, str) and voice in self.files:
-            file_id = voice
-        elif voice in (None, ""):
-            raise bad_request("there is no voice in the request")
-        else:
-            raise bad_request("wrong file identifier/HTTP URL specified")
+        file_id = self._sent_file(p, "voice", "AwACAgIAAxkBAAI")
         upload = self.files[file_id]
         media: dict[str, Any] = {
             "file_id": file_id,
@@ -1296,12 +1285,7 @@ class FakeTelegram:
             "file_size": len(upload.content),
         }
         content: dict[str, Any] = {"voice": media, "voice_content": upload.content}
-        if p.get("caption"):
-            caption = _render(p["caption"], p.get("parse_mode"))
-            if len(caption) > 1024:
-                raise bad_request("message caption is too long")
-            content.update(caption=caption, raw_text=p["caption"], parse_mode=p.get("parse_mode"))
-        return public(self._store(chat_id, p, **content))
+        return public(self._store(chat_id, p, **content, **_caption(p)))
 
     # ----------------------------------------------------------------- bot settings
     def _commands_key(self, p: dict[str, Any]) -> tuple[str, str]:
@@ -1460,3 +1444,14 @@ async def fake_telegram() -> AsyncIterator[FakeTelegram]:
     """A running FakeTelegram for one test (default token and bot username)."""
     async with FakeTelegram() as fake:
         yield fake
+
+
+def _caption(p: dict[str, Any]) -> dict[str, Any]:
+    """A media message's caption as the message stores it (none: nothing); at most 1,024
+    characters after parsing, as Telegram counts."""
+    if not p.get("caption"):
+        return {}
+    caption = _render(p["caption"], p.get("parse_mode"))
+    if len(caption) > 1024:
+        raise bad_request("message caption is too long")
+    return {"caption": caption, "raw_text": p["caption"], "parse_mode": p.get("parse_mode")}
